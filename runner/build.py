@@ -1,0 +1,246 @@
+"""Turn loaded documents into one validated `Calendar`, or every problem with its place.
+
+Order: the schema on every file first; then names (accounts, media, entry ids) across all
+files; then each entry's times and provider rules. A part the schema already rejected is
+not checked again, so each mistake is reported once, where it was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from runner import rules, schema, source, times
+from runner.errors import InvalidCalendar, Problem
+from runner.model import (
+    DEFAULT_GRACE,
+    WEEKDAYS,
+    Account,
+    Calendar,
+    Entry,
+    Kind,
+    Medium,
+    Repeat,
+    account_from,
+    digest_of,
+    entry_fields,
+    medium_from,
+)
+from runner.source import Document
+
+Path = tuple[str | int, ...]
+END_OF_DAY = timedelta(hours=23, minutes=59, seconds=59)
+
+
+def load(paths: Sequence[str]) -> Calendar:
+    """Read, check and build the calendar at `paths` (files or directories)."""
+    return build(source.load_all(paths))
+
+
+@dataclass
+class _Builder:
+    docs: Sequence[Document]
+    problems: list[Problem] = field(default_factory=list)
+    broken: set[tuple[str, Path]] = field(default_factory=set)  # (file, path) with schema errors
+    accounts: dict[str, Account | None] = field(default_factory=dict)  # None: defined, broken
+    media: dict[str, Medium | None] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    seen: dict[tuple[str, str], tuple[Document, Path]] = field(default_factory=dict)
+
+    def report(self, doc: Document, path: Path, message: str, hint: str = "", *,
+               key: bool = False) -> None:
+        line, col = doc.where(path, key=key)
+        self.problems.append(Problem(doc.file, line, col, schema.json_path(path), message, hint))
+
+    def is_broken(self, doc: Document, path: Path) -> bool:
+        return any((doc.file, path[:n]) in self.broken for n in range(len(path) + 1))
+
+    def first_seen(self, space: str, name: str, doc: Document, path: Path) -> bool:
+        """Register a name; report and return False if it was defined before."""
+        earlier = self.seen.get((space, name))
+        if earlier is None:
+            self.seen[(space, name)] = (doc, path)
+            return True
+        other, other_path = earlier
+        line, col = other.where(other_path, key=True)
+        self.report(doc, path, f"{space} '{name}' is defined twice",
+                    f"also at {other.file}:{line}:{col}; names are shared by all files", key=True)
+        return False
+
+
+def build(docs: Sequence[Document]) -> Calendar:
+    """Every document into one Calendar; InvalidCalendar with all problems otherwise."""
+    b = _Builder(docs)
+    for doc in docs:
+        for path, problem in schema.validate(doc):
+            b.problems.append(problem)
+            b.broken.add((doc.file, path))
+    for doc in docs:
+        _names(b, doc)
+    zones = [_entries(b, doc) for doc in docs]
+    if b.problems:
+        raise InvalidCalendar(b.problems)
+    accounts = {k: v for k, v in b.accounts.items() if v is not None}
+    media = {k: v for k, v in b.media.items() if v is not None}
+    return Calendar(accounts, media, b.entries, digest_of([[d.file, d.data] for d in docs]),
+                    next((z for z in zones if z is not None), None),
+                    tuple(d.file for d in docs))
+
+
+def _mapping(doc: Document, key: str) -> Mapping[str, Any]:
+    value = doc.data.get(key) if isinstance(doc.data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _names(b: _Builder, doc: Document) -> None:
+    for name, data in _mapping(doc, "accounts").items():
+        path = ("accounts", name)
+        if b.first_seen("account", name, doc, path):
+            b.accounts[name] = None if b.is_broken(doc, path) else account_from(name, data)
+    for name, data in _mapping(doc, "media").items():
+        path = ("media", name)
+        if b.first_seen("medium", name, doc, path):
+            medium = b.media[name] = None if b.is_broken(doc, path) else medium_from(name, data)
+            for rel, message, hint in rules.check_medium(medium) if medium else ():
+                b.report(doc, path + rel, message, hint)
+
+
+def _file_settings(b: _Builder, doc: Document) -> tuple[tzinfo | None, timedelta]:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    tz = None
+    if isinstance(data.get("timezone"), str) and not b.is_broken(doc, ("timezone",)):
+        try:
+            tz = times.zone(data["timezone"])
+        except times.TimeProblem as problem:
+            b.report(doc, ("timezone",), str(problem), problem.hint)
+    grace = DEFAULT_GRACE
+    if isinstance(data.get("grace"), str) and not b.is_broken(doc, ("grace",)):
+        grace = times.duration(data["grace"])
+    return tz, grace
+
+
+def _entries(b: _Builder, doc: Document) -> tzinfo | None:
+    """Build the entries of one file; returns the file's zone."""
+    file_tz, file_grace = _file_settings(b, doc)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    for kind in Kind:
+        items = data.get(kind.value)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            path: Path = (kind.value, index)
+            entry_id = item.get("id") if isinstance(item, dict) else None
+            if isinstance(entry_id, str) and not b.first_seen("entry id", entry_id, doc,
+                                                              (*path, "id")):
+                continue
+            if b.is_broken(doc, path) or not isinstance(item, dict):
+                continue
+            entry = _entry(b, doc, path, kind, item, file_tz, file_grace)
+            if entry is not None:
+                b.entries[entry.id] = entry
+                for rel, message, hint in rules.check_entry(entry, b.accounts, b.media):
+                    b.report(doc, path + rel, message, hint, key=not rel)
+    return file_tz
+
+
+def _entry(b: _Builder, doc: Document, path: Path, kind: Kind, item: Mapping[str, Any],
+           file_tz: tzinfo | None, file_grace: timedelta) -> Entry | None:
+    try:
+        tz = times.zone(item["timezone"]) if "timezone" in item else file_tz
+    except times.TimeProblem as problem:
+        b.report(doc, (*path, "timezone"), str(problem), problem.hint)
+        return None
+    written = _time(b, doc, (*path, "at"), item["at"])
+    if written is None:
+        return None
+    if tz is None and written.offset is None:
+        b.report(doc, (*path, "at"), f"no time zone for '{item['at']}'",
+                 "add `timezone: Europe/Berlin` (your zone) at the top of the file or on the "
+                 "entry, or write the time with an offset")
+        return None
+    tz = tz or written.offset
+    assert tz is not None
+    start = _start(b, doc, (*path, "at"), written, tz, repeats="repeat" in item)
+    if start is None:
+        return None
+    repeat = _repeat(b, doc, (*path, "repeat"), item["repeat"], start, tz) if "repeat" in item \
+        else None
+    if "repeat" in item and repeat is None:
+        return None
+    content = {k: v for k, v in item.items() if k != "note"}
+    return Entry(
+        id=item["id"], kind=kind, file=doc.file, line=doc.where(path)[0], tz=tz, start=start,
+        to=tuple(item["to"]), fields=entry_fields(item),
+        overrides={k: entry_fields(v) for k, v in item.get("overrides", {}).items()},
+        repeat=repeat,
+        grace=times.duration(item["grace"]) if "grace" in item else file_grace,
+        enabled=item.get("enabled", True), digest=digest_of([kind.value, str(tz), content]),
+    )
+
+
+def _time(b: _Builder, doc: Document, path: Path, text: str) -> times.Written | None:
+    try:
+        return times.parse(text)
+    except times.TimeProblem as problem:
+        b.report(doc, path, str(problem), problem.hint)
+        return None
+
+
+def _start(b: _Builder, doc: Document, path: Path, written: times.Written, tz: tzinfo,
+           *, repeats: bool) -> datetime | None:
+    """The first occurrence as a wall time in tz, checked to name exactly one instant."""
+    if written.offset is not None:
+        instant = written.wall.replace(tzinfo=written.offset)
+        return instant.astimezone(tz).replace(tzinfo=None)
+    try:
+        times.resolve_exact(written.wall, tz)
+    except times.TimeProblem as problem:
+        b.report(doc, path, str(problem), problem.hint)
+        return None
+    return written.wall
+
+
+def _wall(written: times.Written, tz: tzinfo) -> datetime:
+    if written.offset is None:
+        return written.wall
+    return written.wall.replace(tzinfo=written.offset).astimezone(tz).replace(tzinfo=None)
+
+
+def _repeat(b: _Builder, doc: Document, path: Path, data: Mapping[str, Any], start: datetime,
+            tz: tzinfo) -> Repeat | None:
+    ends = [k for k in ("until", "count", "forever") if k in data]
+    if len(ends) != 1:
+        message = ("say how the repetition ends" if not ends
+                   else f"give one end, not {' and '.join(ends)}")
+        b.report(doc, path, message,
+                 "add `until: '2027-06-30'`, `count: 10` or `forever: true`", key=True)
+        return None
+    if "on" in data and data["every"] != "week":
+        b.report(doc, (*path, "on"), "`on` goes with `every: week`", "remove it", key=True)
+        return None
+    until = None
+    if "until" in data:
+        written = _time(b, doc, (*path, "until"), data["until"])
+        if written is None:
+            return None
+        until = _wall(written, tz) + (END_OF_DAY if not written.has_time else timedelta())
+        if until < start:
+            b.report(doc, (*path, "until"), "`until` is before the first occurrence (`at`)")
+            return None
+    skip_days, skip_times = set(), set()
+    for index, text in enumerate(data.get("except", [])):
+        written = _time(b, doc, (*path, "except", index), text)
+        if written is None:
+            return None
+        if written.has_time:
+            skip_times.add(_wall(written, tz))
+        else:
+            skip_days.add(written.wall.date())
+    on = tuple(sorted(WEEKDAYS.index(d) for d in data.get("on", [])))
+    return Repeat(data["every"], data.get("interval", 1), on, until, data.get("count"),
+                  frozenset(skip_days), frozenset(skip_times))
+
+
+def problems_of(error: InvalidCalendar) -> Iterator[str]:
+    """Rendered lines, sorted by place."""
+    return (p.render() for p in error.problems)

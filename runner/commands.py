@@ -1,0 +1,243 @@
+"""What each `pushcal` command does, given parsed arguments and a `Context`.
+
+Thin glue between the rooms: load and check the calendar, expand, render, open the ledger,
+deliver, and hand records to `output` for printing. No parsing, no policy of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runner import build, output, times
+from runner.client import Client, Credentials
+from runner.dispatch import deliver
+from runner.errors import Problem, PushcalError
+from runner.expand import Occurrence, expand, instants
+from runner.ledger import SqliteLedger, State
+from runner.model import Calendar
+from runner.providers import render
+
+if TYPE_CHECKING:
+    from runner.cli import Context
+
+PLAN_DAYS = 30
+ATTENTION = (State.UNKNOWN, State.FAILED, State.MISSED, State.RETRY_WAIT)
+
+
+class UsageError(PushcalError):
+    """The command line asks for something that cannot be: exit code 2."""
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Dispatch to the command's function."""
+    return int(_COMMANDS[args.command](args, ctx))
+
+
+def print_problems(problems: Sequence[Problem], fmt: str, ctx: Context) -> None:
+    if fmt == "json":
+        ctx.out.write(output.problems_json(problems))
+    elif fmt == "github":
+        ctx.out.write(output.problems_github(problems))
+    else:
+        ctx.out.write(output.problems_text(problems))
+        count = len(problems)
+        files = len({p.file for p in problems})
+        print(f"pushcal: {count} problem{'s' * (count != 1)} in {files} "
+              f"file{'s' * (files != 1)}", file=ctx.err)
+
+
+def validate(args: argparse.Namespace, ctx: Context) -> int:
+    cal = build.load(args.paths)
+    if args.format == "json":
+        ctx.out.write("[]\n")
+    elif args.format == "text":
+        kinds = len({e.kind for e in cal.entries.values()})
+        print(f"ok: {len(cal.files)} file{'s' * (len(cal.files) != 1)}, "
+              f"{len(cal.entries)} entries of {kinds} kinds, {len(cal.accounts)} accounts, "
+              f"{len(cal.media)} media", file=ctx.out)
+    return 0
+
+
+def moment(text: str, cal: Calendar | None, what: str) -> datetime:
+    """A command-line time: ISO 8601 with Z or an offset, or a wall time in the calendar's zone."""
+    try:
+        written = times.parse(text)
+        if written.offset is not None:
+            return written.wall.replace(tzinfo=written.offset)
+        if cal is None or cal.tz is None:
+            raise UsageError(f"{what} '{text}' has no offset and the calendar has no time zone; "
+                             "add Z or an offset such as +01:00")
+        return times.resolve_exact(written.wall, cal.tz)
+    except times.TimeProblem as problem:
+        hint = f" ({problem.hint})" if problem.hint else ""
+        raise UsageError(f"{what}: {problem}{hint}") from None
+
+
+def plan(args: argparse.Namespace, ctx: Context) -> int:
+    cal = build.load(args.paths)
+    start = moment(args.start, cal, "--from") if args.start else ctx.clock()
+    end = moment(args.end, cal, "--to") if args.end else start + timedelta(days=PLAN_DAYS)
+    if end <= start:
+        raise UsageError("--to must be after --from")
+    states = _states(args.state, ctx)
+    items = [output.PlanItem(occ, cal.accounts[occ.account].provider,
+                             cal.entries[occ.entry].kind.value,
+                             render(cal, cal.entries[occ.entry], cal.accounts[occ.account]),
+                             states.get((occ.key, occ.account)))
+             for occ in expand(cal, start, end)]
+    if args.format == "json":
+        ctx.out.write(output.plan_json(items))
+    else:
+        ctx.out.write(output.plan_text(items, start, end))
+    return 0
+
+
+def _states(path: Path, ctx: Context) -> dict[tuple[str, str], str]:
+    """The ledger's state per (key, account), if a ledger exists; plan never creates one."""
+    if not path.exists():
+        return {}
+    with SqliteLedger(path, clock=ctx.clock) as ledger:
+        return {(r.key, r.account): str(r.state) for r in ledger.rows()}
+
+
+@contextmanager
+def _client(use_sandbox: bool, ctx: Context) -> Iterator[Client]:
+    """A client for OneAll, or for a sandbox started on a free loopback port."""
+    if not use_sandbox:
+        yield Client(Credentials.from_env(ctx.env), clock=ctx.clock)
+        return
+    from runner.sandbox import Sandbox
+
+    with Sandbox() as box:
+        print(f"sandbox: listening on {box.url}", file=ctx.err)
+        yield Client(Credentials.from_env(box.env()), clock=ctx.clock)
+
+
+def send(args: argparse.Namespace, ctx: Context) -> int:
+    if len(args.args) < 2:
+        raise UsageError("send needs the calendar PATH(s) and then the ENTRY id")
+    cal = build.load(args.args[:-1])
+    occurrences = _next_occurrences(cal, args.args[-1], args.account, ctx.clock())
+    with _client(args.sandbox, ctx) as client, SqliteLedger(args.state, clock=ctx.clock) as ledger:
+        failures = asyncio.run(_send_each(cal, occurrences, client, ledger, ctx, args.force))
+    return 1 if failures else 0
+
+
+def _next_occurrences(cal: Calendar, entry_id: str, account: str | None,
+                      now: datetime) -> list[Occurrence]:
+    entry = cal.entry(entry_id)
+    if entry is None:
+        raise PushcalError(f"no entry '{entry_id}' in the calendar")
+    if not entry.enabled:
+        raise PushcalError(f"entry '{entry_id}' is disabled (enabled: false)")
+    if account is not None and account not in entry.to:
+        raise PushcalError(f"entry '{entry_id}' does not go to '{account}'; "
+                           f"it goes to {', '.join(entry.to)}")
+    first = next(instants(entry, now - entry.grace, datetime.max.replace(tzinfo=now.tzinfo)),
+                 None)
+    if first is None:
+        raise PushcalError(f"entry '{entry_id}' has no occurrence left after {output.utc(now)}")
+    key, local = first
+    due = local.astimezone(now.tzinfo)
+    return [Occurrence(due, key, name, entry.id, local, entry.grace)
+            for name in entry.to if account in (None, name)]
+
+
+async def _send_each(cal: Calendar, occurrences: list[Occurrence], client: Client,
+                     ledger: SqliteLedger, ctx: Context, force: bool) -> int:
+    failures = 0
+    async with client:
+        for occ in occurrences:
+            delivery = await deliver(cal, occ, ledger=ledger, client=client, clock=ctx.clock,
+                                     force=force)
+            if delivery is None:
+                row = ledger.get(occ.key, occ.account)
+                state = row.state if row else "claimed elsewhere"
+                print(f"{occ.key} -> {occ.account}: not sent: already {state}", file=ctx.out)
+                failures += 1
+                continue
+            row = delivery.row
+            print(f"{occ.key} -> {occ.account}: {row.state} {delivery.endpoint}  "
+                  f"{row.remote_id or ''}  {row.location or ''}  {row.info}".rstrip(),
+                  file=ctx.out)
+            failures += row.state is not State.SENT
+    return failures
+
+
+def status(args: argparse.Namespace, ctx: Context) -> int:
+    cal = build.load(args.paths) if args.paths else None
+    done: set[tuple[str, str]] = set()
+    if args.state.exists():
+        with SqliteLedger(args.state, clock=ctx.clock) as ledger:
+            print(f"ledger {args.state}: {output.counts_line(ledger.counts())}", file=ctx.out)
+            attention = ledger.rows(states=ATTENTION)
+            if attention:
+                print("needs attention:", file=ctx.out)
+            for row in attention:
+                print("  " + output.row_line(row), file=ctx.out)
+            done = ledger.keys_in(set(State))
+    else:
+        print(f"no ledger at {args.state} yet: nothing has been sent", file=ctx.out)
+    if cal is not None:
+        now = ctx.clock()
+        upcoming = [o for o in expand(cal, now, now + timedelta(days=PLAN_DAYS))
+                    if (o.key, o.account) not in done][:10]
+        print("next:" if upcoming else "next: nothing in the next 30 days", file=ctx.out)
+        for occ in upcoming:
+            print(f"  {output.utc(occ.due)}  {occ.key} -> {occ.account}", file=ctx.out)
+    return 0
+
+
+def history(args: argparse.Namespace, ctx: Context) -> int:
+    since = moment(args.since, None, "--since") if args.since else None
+    if not args.state.exists():
+        raise PushcalError(f"no ledger at {args.state}; give --state or run something first")
+    with SqliteLedger(args.state, clock=ctx.clock) as ledger:
+        rows = ledger.rows(entry=args.entry, since=since)
+    if args.format == "json":
+        ctx.out.write(output.rows_json(rows))
+    else:
+        for row in rows:
+            print(output.row_line(row), file=ctx.out)
+    return 0
+
+
+def resolve(args: argparse.Namespace, ctx: Context) -> int:
+    if not args.state.exists():
+        raise PushcalError(f"no ledger at {args.state}")
+    with SqliteLedger(args.state, clock=ctx.clock) as ledger:
+        rows = ledger.resolve(args.entry, args.account, sent=args.sent, key=args.key)
+    for row in rows:
+        print(f"{row.key} -> {row.account}: now {row.state}", file=ctx.out)
+    return 0
+
+
+def sandbox(args: argparse.Namespace, ctx: Context) -> int:
+    from runner.sandbox import Faults, serve_forever
+
+    codes = tuple(c.strip() for c in args.fail_codes.split(",") if c.strip())
+    try:
+        faults = Faults(latency_ms=args.latency_ms, fail_rate=args.fail_rate, fail_codes=codes,
+                        seed=args.seed)
+    except ValueError as error:
+        raise UsageError(f"sandbox: {error}") from None
+    serve_forever(args.host, args.port, faults, ctx.out)
+    return 0
+
+
+def run_daemon(args: argparse.Namespace, ctx: Context) -> int:
+    from runner import daemon
+
+    return daemon.main(args, ctx)
+
+
+_COMMANDS = {
+    "validate": validate, "plan": plan, "send": send, "status": status, "history": history,
+    "resolve": resolve, "sandbox": sandbox, "run": run_daemon,
+}

@@ -1,0 +1,120 @@
+"""Calendar + time window -> the occurrences due in it, sorted, with stable keys.
+
+Pure: the window is passed in, the clock is never read. A one-off entry's key is its id,
+so moving it in the file never makes it a new post; a recurring entry's keys are the wall
+times of its occurrences in its zone, so the fall-back hour cannot fire twice and a post
+at 09:00 stays at 09:00 local across daylight saving changes.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from runner import times
+from runner.model import Calendar, Entry, Repeat
+
+
+@dataclass(frozen=True, order=True)
+class Occurrence:
+    """One firing of one entry for one account. Ordered by due time, then key, then account."""
+
+    due: datetime  # aware, UTC
+    key: str
+    account: str
+    entry: str
+    local: datetime  # aware, in the entry's zone
+    grace: timedelta  # how late it may still be sent
+
+
+def expand(cal: Calendar, start: datetime, end: datetime, *,
+           entries: Iterator[Entry] | None = None) -> list[Occurrence]:
+    """Every occurrence with `start <= due < end` (both aware), sorted; disabled entries skipped."""
+    found: list[Occurrence] = []
+    for entry in entries if entries is not None else iter(cal.entries.values()):
+        if not entry.enabled:
+            continue
+        for key, local in instants(entry, start, end):
+            due = local.astimezone(UTC)
+            found.extend(Occurrence(due, key, account, entry.id, local, entry.grace)
+                         for account in entry.to)
+    found.sort()
+    return found
+
+
+def instants(entry: Entry, start: datetime, end: datetime) -> Iterator[tuple[str, datetime]]:
+    """(key, aware local time) of each occurrence of `entry` with `start <= due < end`."""
+    for wall in walls(entry):
+        local = times.resolve_wall(wall, entry.tz)
+        due = local.astimezone(UTC)
+        if due >= end:
+            # Walls are at least a day apart and no zone shifts by more than a few hours,
+            # so instants increase with walls: nothing later can be inside the window.
+            return
+        if due >= start:
+            yield occurrence_key(entry, wall), local
+
+
+def occurrence_key(entry: Entry, wall: datetime) -> str:
+    """The ledger key: the id for a one-off, the id and local wall time for a repetition."""
+    if entry.repeat is None:
+        return entry.id
+    stamp = wall.strftime("%Y-%m-%dT%H:%M:%S" if wall.second else "%Y-%m-%dT%H:%M")
+    return f"{entry.id}@{stamp}"
+
+
+def walls(entry: Entry) -> Iterator[datetime]:
+    """The wall times of every occurrence in order (infinite for `forever`)."""
+    rule = entry.repeat
+    if rule is None:
+        yield entry.start
+        return
+    for index, wall in enumerate(_candidates(entry.start, rule)):
+        if rule.count is not None and index >= rule.count:
+            return
+        if rule.until is not None and wall > rule.until:
+            return
+        if wall.date() in rule.skip_days or wall in rule.skip_times:
+            continue
+        yield wall
+
+
+def _candidates(first: datetime, rule: Repeat) -> Iterator[datetime]:
+    clock = first.time()
+    if rule.every == "day":
+        step = 0
+        while True:
+            yield datetime.combine(first.date() + timedelta(days=step), clock)
+            step += rule.interval
+    elif rule.every == "week":
+        days = rule.on or (first.weekday(),)
+        monday = first.date() - timedelta(days=first.weekday())
+        week = 0
+        while True:
+            for weekday in days:
+                day = monday + timedelta(weeks=week, days=weekday)
+                if day >= first.date():
+                    yield datetime.combine(day, clock)
+            week += rule.interval
+    else:
+        months = 0
+        while True:
+            month_day = _month_day(first.date(), months)
+            if month_day is not None:
+                yield datetime.combine(month_day, clock)
+            months += rule.interval
+            if months > 12 * 2000:
+                return
+
+
+def _month_day(first: date, months: int) -> date | None:
+    """The same day of the month `months` later; None when that month is too short."""
+    year, month = divmod(first.month - 1 + months, 12)
+    year += first.year
+    if year > 9999:
+        return None
+    if first.day > _calendar.monthrange(year, month + 1)[1]:
+        return None
+    return date(year, month + 1, first.day)

@@ -1,0 +1,166 @@
+"""Validate loaded calendar documents against `schema/calendar.schema.json`.
+
+The schema is the contract editors and other tools see; this module runs it (jsonschema is
+imported here only) and turns each error into a `Problem` at the `file:line:col` of the
+offending key or value, with a message written for people and a hint where we know the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from runner.errors import Problem
+from runner.source import Document
+
+_TYPE_NAMES = {
+    "string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+    "object": "a mapping of keys to values", "array": "a list", "null": "nothing",
+}
+_PROVIDER_ONLY = {
+    "page": "facebook", "group": "facebook", "company": "linkedin", "board": "pinterest",
+    "callback_url": "twitter or youtube",
+}
+
+
+@cache
+def calendar_schema() -> dict[str, Any]:
+    """The calendar JSON Schema, read once from the package."""
+    text = resources.files("runner").joinpath("calendar.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(calendar_schema())
+
+
+def validate(doc: Document) -> list[tuple[tuple[str | int, ...], Problem]]:
+    """Every schema problem of one document, each placed at its key or value, with the
+    path of the part it makes invalid."""
+    found: list[tuple[tuple[str | int, ...], Problem]] = []
+    for error in _validator().iter_errors(doc.data):
+        path = tuple(error.absolute_path)
+        found.extend((path, problem) for problem in _problems(doc, error))
+    return found
+
+
+def json_path(path: tuple[str | int, ...]) -> str:
+    """`("posts", 0, "at")` -> `$.posts[0].at`."""
+    text = "$"
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _problems(doc: Document, error: jsonschema.ValidationError) -> Iterator[Problem]:
+    path = tuple(error.absolute_path)
+    validator = error.validator
+    schema: Any = error.schema
+    if validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(allowed)):
+            yield _at(doc, (*path, key), f"unknown key '{key}'", _did_you_mean(key, allowed),
+                      key=True)
+        return
+    if validator == "required":
+        missing: Any = error.validator_value
+        for key in missing:
+            if isinstance(error.instance, dict) and key not in error.instance:
+                yield _at(doc, path, f"missing required key '{key}'", "", key=True)
+        return
+    if validator == "propertyNames":
+        name = str(error.instance)
+        yield _at(doc, (*path, name), f"'{name}' is not a valid name",
+                  "use lower case letters, digits, '-', '_' and '.'", key=True)
+        return
+    if validator is None and path and str(path[-1]) in _PROVIDER_ONLY:
+        key = str(path[-1])
+        yield _at(doc, path, f"'{key}' applies only to {_PROVIDER_ONLY[key]} accounts",
+                  "remove it or change `provider`", key=True)
+        return
+    message, hint = _describe(error)
+    yield _at(doc, path, message, hint, key=validator in ("not", "minProperties"))
+
+
+def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
+    validator = error.validator
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if validator == "type":
+        expected = _TYPE_NAMES.get(str(value), str(value))
+        hint = ""
+        if value == "string" and isinstance(instance, int | float | bool):
+            hint = f"quote it: '{_yaml_text(instance)}'"
+        return f"expected {expected}, got {_kind(instance)}", hint
+    if validator == "pattern":
+        return f"'{instance}' is not valid here", _example_hint(schema)
+    if validator == "enum":
+        options = [str(v) for v in value]
+        return (f"'{instance}' is not one of: {', '.join(options)}",
+                _did_you_mean(str(instance), options))
+    if validator == "const":
+        return f"must be {json.dumps(value)}", ""
+    if validator == "not" and isinstance(instance, dict) and {"page", "group"} <= set(instance):
+        return "an account takes `page` or `group`, not both", "one account per page or group"
+    if validator == "minItems":
+        return "the list is empty", "give at least one item or remove the key"
+    if validator == "uniqueItems":
+        return "the list has an item twice", "remove the repeated item"
+    if validator == "minLength":
+        return "the text is empty", "write something or remove the key"
+    if validator == "maxLength":
+        return f"the text is {len(instance)} characters long; the limit is {value}", ""
+    if validator == "minimum":
+        return f"{instance} is too small; the least allowed is {value}", ""
+    if validator == "maximum":
+        return f"{instance} is too large; the most allowed is {value}", ""
+    if validator == "minProperties":
+        return "the mapping is empty", "give at least one key or remove it"
+    return error.message, ""
+
+
+def _at(doc: Document, path: tuple[str | int, ...], message: str, hint: str, *,
+        key: bool = False) -> Problem:
+    line, col = doc.where(path, key=key)
+    return Problem(doc.file, line, col, json_path(path), message, hint)
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"allowed here: {', '.join(options)}" if options else ""
+
+
+def _example_hint(schema: dict[str, Any]) -> str:
+    description = str(schema.get("description", "")).split(". ")[0].rstrip(".")
+    examples = schema.get("examples")
+    if examples:
+        return f"{description}, e.g. '{examples[0]}'"
+    return description
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"the number {_yaml_text(value)}"
+    if value is None:
+        return "nothing"
+    return _TYPE_NAMES.get(type(value).__name__, "") or {
+        "str": "text", "dict": "a mapping", "list": "a list"}.get(type(value).__name__, "a value")
+
+
+def _yaml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,126 @@
+"""Reading times, durations and zones from a calendar, and resolving wall times in a zone.
+
+Pure functions: no clock. A wall time is resolved with `zoneinfo` in its IANA zone; one that
+does not exist (clocks spring forward over it) or happens twice (clocks fall back) cannot be
+resolved silently for a one-off post, so the caller gets a `TimeProblem` with the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import cache
+
+_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})?)?"
+)
+_DURATION = re.compile(r"(\d+)(s|m|h|d)")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class TimeProblem(ValueError):
+    """A time that cannot be used as written; `hint` says how to write it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Written:
+    """A time as written: a wall time, and the offset if one was given (then it is exact)."""
+
+    wall: datetime  # naive
+    offset: timezone | None
+    has_time: bool = True
+
+
+def parse(text: str) -> Written:
+    """Parse `YYYY-MM-DD[ HH:MM[:SS][offset]]`; raise TimeProblem for impossible dates."""
+    match = _TIME.fullmatch(text)
+    if not match:
+        raise TimeProblem(f"'{text}' is not a time", "write 'YYYY-MM-DD HH:MM', e.g. '2026-12-01 09:00'")
+    year, month, day, hour, minute, second, off = match.groups()
+    try:
+        wall = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                        int(second or 0))
+    except ValueError as exc:
+        raise TimeProblem(f"'{text}' is not a real time: {exc}") from None
+    return Written(wall, _offset(off) if off else None, has_time=hour is not None)
+
+
+def _offset(text: str) -> timezone:
+    if text == "Z":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def duration(text: str) -> timedelta:
+    """`15m` -> 15 minutes (the schema guarantees the form)."""
+    match = _DURATION.fullmatch(text)
+    if not match:
+        raise TimeProblem(f"'{text}' is not a duration", "e.g. '15m', '2h', '1d'")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def rate(text: str) -> tuple[int, float]:
+    """`30/h` -> (30, 3600.0): at most 30 sends per 3600 seconds."""
+    count, unit = text.split("/")
+    return int(count), float(_UNITS[unit])
+
+
+@cache
+def zone(name: str) -> tzinfo:
+    """The IANA zone `name`; TimeProblem with a suggestion when it does not exist."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(name, sorted(_zone_names()), n=1, cutoff=0.7)
+        hint = f"did you mean '{close[0]}'?" if close else "use an IANA name such as 'Europe/Berlin'"
+        raise TimeProblem(f"unknown time zone '{name}'", hint) from None
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def resolve_exact(wall: datetime, tz: tzinfo) -> datetime:
+    """The one instant the wall time names in `tz`, or TimeProblem if it names none or two."""
+    first = wall.replace(tzinfo=tz, fold=0)
+    second = wall.replace(tzinfo=tz, fold=1)
+    shown = wall.strftime("%Y-%m-%d %H:%M")
+    if first.utcoffset() != second.utcoffset():
+        earlier, later = sorted((first, second), key=lambda d: d.astimezone(UTC))
+        if _round_trips(first):
+            raise TimeProblem(
+                f"{shown} happens twice in {tz} (clocks go back that night)",
+                f"add the offset: '{_iso(earlier)}' for the first, '{_iso(later)}' for the second",
+            )
+        after = (first.astimezone(UTC)).astimezone(tz)
+        raise TimeProblem(
+            f"{shown} does not exist in {tz} (clocks skip forward that night)",
+            f"use {after.strftime('%H:%M')} or a time outside the skipped hour",
+        )
+    return first
+
+
+def resolve_wall(wall: datetime, tz: tzinfo) -> datetime:
+    """The instant for a recurring wall time: a skipped time moves forward by the gap, a
+    repeated time takes its first instant (the occurrence key is the wall time, so it fires once)."""
+    return wall.replace(tzinfo=tz, fold=0)
+
+
+def _round_trips(aware: datetime) -> bool:
+    return aware.astimezone(UTC).astimezone(aware.tzinfo).replace(tzinfo=None) == aware.replace(
+        tzinfo=None
+    )
+
+
+def _iso(aware: datetime) -> str:
+    return aware.isoformat(timespec="minutes")
