@@ -118,3 +118,27 @@ def _month_day(first: date, months: int) -> date | None:
     if first.day > _calendar.monthrange(year, month + 1)[1]:
         return None
     return date(year, month + 1, first.day)
+
+
+def occurrence(cal: Calendar, key: str, account: str) -> Occurrence | None:
+    """The current calendar's occurrence with this key for this account, if it still has one
+    (the entry exists, is enabled, still goes to the account, and still has that wall time)."""
+    entry_id, _, stamp = key.partition("@")
+    entry = cal.entries.get(entry_id)
+    if entry is None or not entry.enabled or account not in entry.to:
+        return None
+    if (entry.repeat is None) != (stamp == ""):
+        return None
+    if entry.repeat is None:
+        wall = entry.start
+    else:
+        try:
+            wall = datetime.fromisoformat(stamp).replace(fold=entry.start.fold)
+        except ValueError:
+            return None
+        local = times.resolve_wall(wall, entry.tz)
+        due = local.astimezone(UTC)
+        if not any(k == key for k, _ in instants(entry, due, due + timedelta(seconds=1))):
+            return None
+    local = times.resolve_wall(wall, entry.tz)
+    return Occurrence(local.astimezone(UTC), key, account, entry.id, local, entry.grace)

@@ -111,9 +111,10 @@ def resolve_exact(wall: datetime, tz: tzinfo) -> datetime:
 
 
 def resolve_wall(wall: datetime, tz: tzinfo) -> datetime:
-    """The instant for a recurring wall time: a skipped time moves forward by the gap, a
-    repeated time takes its first instant (the occurrence key is the wall time, so it fires once)."""
-    return wall.replace(tzinfo=tz, fold=0)
+    """The instant of a recurring wall time. A skipped time moves forward by the gap; a
+    repeated one takes the instant its `fold` names (0, the first, unless the entry was
+    written with the offset of the second). Keys are wall times, so either fires once."""
+    return wall.replace(tzinfo=tz)
 
 
 def _round_trips(aware: datetime) -> bool:
