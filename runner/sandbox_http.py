@@ -101,9 +101,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes
-    server_version = "OneAllSandbox/1.0"
-    sys_version = ""
+    timeout = 300.0  # an idle keep-alive connection gives its thread back after this
     server: SandboxServer
+
+    def version_string(self) -> str:
+        return "OneAllSandbox/1.0"
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -118,6 +120,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
         self._dispatch()
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -60,10 +60,12 @@ class Stored:
 
     @property
     def location(self) -> str:
+        """Where the object would be seen on its network."""
         return location(self.endpoint.provider, object_kind(self.endpoint), self.object_id)
 
     @property
     def attachable(self) -> bool:
+        """An upload that a later post may list in `attachments`."""
         return self.endpoint.id_field in _UPLOAD_IDS and (
             "create_post" not in self.endpoint.fields or self.upload_only)
 
@@ -93,6 +95,7 @@ class World:
 
     @property
     def faults(self) -> Faults:
+        """The fault settings in force."""
         return self._dice.faults
 
     def set_faults(self, faults: Faults) -> None:
@@ -106,10 +109,12 @@ class World:
             self._clear()
 
     def next_seq(self) -> int:
+        """The next request's sequence number (never reused, even after a reset)."""
         with self._lock:
             return next(self._seq)
 
     def roll_fault(self) -> str | None:
+        """The fault for the next push request, or None."""
         with self._lock:
             return self._dice.roll()
 
@@ -154,6 +159,7 @@ class World:
                                f"{limit / 3600:g} h (uploaded {age / 3600:.1f} h ago)")
 
     def record(self, received: Received) -> None:
+        """Keep a push request's record (with its callback outcome if that came first)."""
         with self._lock:
             outcome = self._early.pop(received.seq, None)
             if outcome is not None:
@@ -169,6 +175,7 @@ class World:
                 self._early[seq] = outcome
 
     def received(self) -> list[Received]:
+        """A snapshot of every record, by sequence number."""
         with self._lock:
             return sorted(self._received.values(), key=lambda r: r.seq)
 

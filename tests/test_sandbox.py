@@ -340,21 +340,26 @@ def test_identical_creations_are_flagged_as_duplicates(client: httpx.Client,
     assert two.body == {"request": {"push": {"post": {"message": "Once"}}}}
 
 
-def test_concurrent_requests_all_get_unique_ids(sandbox: Sandbox) -> None:
-    def send(n: int) -> list[str]:
-        with httpx.Client(base_url=sandbox.url, auth=AUTH) as http:
-            return [data(push(http, "twitter/post", identity(), {"message": f"{n}/{i}"}))
-                    ["post_id"] for i in range(5)]
-
+def test_a_hundred_keep_alive_connections_at_once_get_unique_ids(sandbox: Sandbox) -> None:
+    all_open = threading.Barrier(100, timeout=30)
     results: list[list[str]] = []
-    threads = [threading.Thread(target=lambda n=n: results.append(send(n))) for n in range(40)]
+
+    def send(n: int) -> None:
+        with httpx.Client(base_url=sandbox.url, auth=AUTH, timeout=30) as http:
+            ids = [data(push(http, "twitter/post", identity(), {"message": f"{n}/0"}))["post_id"]]
+            all_open.wait()  # every client now holds its own keep-alive connection
+            ids += [data(push(http, "twitter/post", identity(), {"message": f"{n}/{i}"}))
+                    ["post_id"] for i in (1, 2)]
+        results.append(ids)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(100)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     ids = [post for batch in results for post in batch]
-    assert len(ids) == len(set(ids)) == 200
-    assert sorted(r.seq for r in sandbox.received()) == list(range(1, 201))
+    assert len(ids) == len(set(ids)) == 300
+    assert sorted(r.seq for r in sandbox.received()) == list(range(1, 301))
 
 
 # --- faults --------------------------------------------------------------------------------
