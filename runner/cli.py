@@ -123,6 +123,7 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    args.state_given = getattr(args, "state", None) is not None
     if getattr(args, "state", "unset") is None:
         args.state = default_state(ctx.env)
     try:

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner import build, output, times
 from runner.client import Client, Credentials
+from runner.clock import Clock, ScaledClock
 from runner.dispatch import deliver
 from runner.errors import Problem, PushcalError
 from runner.expand import Occurrence, expand, instants
 from runner.ledger import SqliteLedger, State
+from runner.log import EventLog
 from runner.model import Calendar
 from runner.providers import render
 
@@ -124,7 +128,7 @@ def send(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError("send needs the calendar PATH(s) and then the ENTRY id")
     cal = build.load(args.args[:-1])
     occurrences = _next_occurrences(cal, args.args[-1], args.account, ctx.clock())
-    with _client(args.sandbox, ctx) as client, SqliteLedger(args.state, clock=ctx.clock) as ledger:
+    with _client(args.sandbox, ctx) as client, _ledger(args, ctx, ctx.clock) as ledger:
         failures = asyncio.run(_send_each(cal, occurrences, client, ledger, ctx, args.force))
     return 1 if failures else 0
 
@@ -232,9 +236,66 @@ def sandbox(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_daemon(args: argparse.Namespace, ctx: Context) -> int:
-    from runner import daemon
+    """`pushcal run`: validate, open the ledger (refusing a second daemon), publish."""
+    from runner.daemon import Daemon
 
-    return daemon.main(args, ctx)
+    if args.rehearse and not args.sandbox:
+        raise UsageError("--rehearse plays the calendar on virtual time: it needs --sandbox")
+    cal = build.load(args.paths)
+    start = moment(args.start, cal, "--from") if args.start else ctx.clock()
+    clock: Clock = ScaledClock(start, args.speed, ctx.clock) if args.rehearse else _Real(ctx)
+    until = moment(args.end, cal, "--until") if args.end else None
+    if args.rehearse and until is None:
+        until = start + timedelta(days=7)
+    log = EventLog(ctx.err, fmt=args.log_format, clock=clock.now)
+    with _client(args.sandbox, ctx) as client, _ledger(args, ctx, clock.now, log) as ledger:
+        ledger.acquire_daemon_lock()
+        daemon = Daemon(paths=args.paths, calendar=cal, ledger=ledger, client=client,
+                        clock=clock, log=log, horizon=timedelta(hours=args.horizon),
+                        until=until)
+
+        async def main() -> int:
+            async with client:
+                return await daemon.run()
+
+        code = asyncio.run(main())
+        if args.rehearse:
+            print(f"rehearsal finished at {output.utc(clock.now())}: "
+                  f"{output.counts_line(ledger.counts())}", file=ctx.out)
+        return code
+
+
+@dataclass
+class _Real:
+    """The context's clock as a daemon clock (no scaling)."""
+
+    ctx: Context
+
+    def now(self) -> datetime:
+        return self.ctx.clock()
+
+    def real(self, moment: datetime) -> datetime:
+        return moment
+
+    def real_seconds(self, seconds: float) -> float:
+        return seconds
+
+
+@contextmanager
+def _ledger(args: argparse.Namespace, ctx: Context, clock: Callable[[], datetime],
+            log: EventLog | None = None) -> Iterator[SqliteLedger]:
+    """The ledger at --state; with --sandbox and no --state, a throwaway one, so trying
+    things out never marks a real post as sent."""
+    if args.sandbox and not args.state_given:
+        with tempfile.TemporaryDirectory(prefix="pushcal-sandbox-") as folder:
+            path = Path(folder) / "ledger.sqlite"
+            if log is not None:
+                log("sandbox-ledger", path=str(path), note="deleted at exit; give --state to keep it")
+            with SqliteLedger(path, clock=clock) as ledger:
+                yield ledger
+        return
+    with SqliteLedger(args.state, clock=clock) as ledger:
+        yield ledger
 
 
 _COMMANDS = {

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import cache
 
 _TIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})?)?"
+    r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:\d{2})?)?"
 )
 _DURATION = re.compile(r"(\d+)(s|m|h|d)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -43,10 +43,10 @@ def parse(text: str) -> Written:
     match = _TIME.fullmatch(text)
     if not match:
         raise TimeProblem(f"'{text}' is not a time", "write 'YYYY-MM-DD HH:MM', e.g. '2026-12-01 09:00'")
-    year, month, day, hour, minute, second, off = match.groups()
+    year, month, day, hour, minute, second, fraction, off = match.groups()
     try:
         wall = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                        int(second or 0))
+                        int(second or 0), int((fraction or "0").ljust(6, "0")))
     except ValueError as exc:
         raise TimeProblem(f"'{text}' is not a real time: {exc}") from None
     return Written(wall, _offset(off) if off else None, has_time=hour is not None)

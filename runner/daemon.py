@@ -1,0 +1,201 @@
+"""The daemon: the scheduler is only the clock; the ledger decides what was delivered.
+
+APScheduler 3 (AsyncIOScheduler, memory job store, misfire dropping off) holds one job per
+instant within a rolling horizon, rebuilt from the validated calendar at start, on SIGHUP,
+on file changes, and as the horizon rolls on. A job hands its occurrences to the account
+workers; everything after that (claim, send, record) goes through the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from runner import build, expand
+from runner.clock import Clock
+from runner.dispatch import Delivery, Sender
+from runner.errors import InvalidCalendar, PushcalError
+from runner.gitinfo import head_commit
+from runner.ledger import Ledger, Row, State
+from runner.log import EventLog
+from runner.model import Calendar
+from runner.watch import Watcher
+from runner.workers import Job, Workers
+
+Pair = tuple[str, str]  # (occurrence key, account)
+SETTLED = frozenset(State) - {State.PLANNED, State.CANCELLED}
+
+
+class Daemon:
+    """Publishes `calendar` at its times until stopped (or until `until`, when rehearsing)."""
+
+    def __init__(self, *, paths: Sequence[str], calendar: Calendar, ledger: Ledger,
+                 client: Sender, clock: Clock, log: EventLog, horizon: timedelta,
+                 lookback: timedelta = timedelta(days=7), until: datetime | None = None,
+                 shutdown_timeout: float = 30.0, watch_interval: float = 1.0,
+                 rng: random.Random | None = None) -> None:
+        self.paths, self.calendar, self.ledger = list(paths), calendar, ledger
+        self.clock, self.log, self.horizon, self.lookback = clock, log, horizon, lookback
+        self.until, self.shutdown_timeout = until, shutdown_timeout
+        self.commit = head_commit(self.paths)
+        self.workers = Workers(calendar=lambda: self.calendar, ledger=ledger, client=client,
+                               clock=clock, log=log, commit=lambda: self.commit,
+                               on_delivered=self._delivered, rng=rng or random.Random())
+        self.watcher = Watcher(self.paths, interval=watch_interval)
+        self.by_due: dict[datetime, set[Pair]] = {}
+        self.pending: dict[Pair, expand.Occurrence] = {}
+        self.fired = 0
+        self.last_fire: datetime | None = None
+        self._stop = asyncio.Event()
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def run(self) -> int:
+        """Run until SIGTERM/SIGINT (or `until`); return the exit code."""
+        loop = asyncio.get_running_loop()
+        for row in self.ledger.recover():
+            self._outcome("recovered", row)
+        self._scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC", job_defaults={
+            "misfire_grace_time": None, "coalesce": False, "max_instances": 1})
+        self._scheduler.start()
+        self._catch_up()
+        self.sync()
+        for row in self.ledger.rows(states=[State.RETRY_WAIT]):
+            self._schedule_retry(row)
+        every = max(1.0, self.clock.real_seconds(self.horizon.total_seconds() / 4))
+        self._scheduler.add_job(self.sync, "interval", seconds=every, id="horizon")
+        if self.until is not None:
+            self._scheduler.add_job(self.stop, "date", run_date=self.clock.real(self.until),
+                                    id="until")
+        self._signals(loop)
+        watch = asyncio.create_task(self.watcher.run(self.reload))
+        self.log("started", entries=len(self.calendar.entries), jobs=len(self.by_due),
+                 horizon=str(self.horizon), commit=self.commit)
+        await self._stop.wait()
+        watch.cancel()
+        self._scheduler.shutdown(wait=False)
+        cut = await self.workers.stop(self.shutdown_timeout)
+        self.log("stopped", cut_off=cut or None, **{str(k): v for k, v in
+                                                    self.ledger.counts().items() if v})
+        return 0
+
+    def stop(self) -> None:
+        """Stop claiming new occurrences and shut down."""
+        self.workers.stopping = True
+        self._stop.set()
+
+    def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP,
+                                lambda: asyncio.ensure_future(self.reload("SIGHUP")))
+
+    async def reload(self, reason: str) -> bool:
+        """Re-read the whole calendar; replace the current one only if all of it is valid."""
+        try:
+            calendar = await asyncio.to_thread(build.load, self.paths)
+        except InvalidCalendar as error:
+            self.log("reload-rejected", reason=reason, problems=len(error.problems),
+                     kept="the last valid calendar")
+            for problem in error.problems:
+                self.log("problem", text=problem.render())
+            return False
+        except PushcalError as error:
+            self.log("reload-rejected", reason=reason, error=str(error))
+            return False
+        if calendar.digest == self.calendar.digest:
+            return True
+        self.calendar = calendar
+        self.commit = head_commit(self.paths)
+        touched = self.sync()
+        self.log("reloaded", reason=reason, entries=len(calendar.entries), jobs_touched=touched)
+        return True
+
+    def sync(self) -> int:
+        """Make the jobs match the calendar within the horizon; return how many changed.
+        A job is touched only when the set of occurrences due at its instant changed."""
+        now = self.clock.now()
+        settled = self.ledger.keys_in(SETTLED)
+        wanted: dict[Pair, expand.Occurrence] = {
+            (o.key, o.account): o for o in expand.expand(self.calendar, now, now + self.horizon)
+            if (o.key, o.account) not in settled}
+        by_due: dict[datetime, set[Pair]] = defaultdict(set)
+        for pair, occ in wanted.items():
+            by_due[occ.due].add(pair)
+        touched = 0
+        for due in set(self.by_due) | set(by_due):
+            if self.by_due.get(due) == by_due.get(due):
+                continue
+            touched += 1
+            if due in by_due:
+                self._job(due)
+            elif self._scheduler is not None and self._scheduler.get_job(_job_id(due)):
+                self._scheduler.remove_job(_job_id(due))
+        self.by_due, self.pending = dict(by_due), wanted
+        return touched
+
+    def _job(self, due: datetime) -> None:
+        assert self._scheduler is not None
+        self._scheduler.add_job(self._fire, "date", run_date=self.clock.real(due), args=[due],
+                                id=_job_id(due), replace_existing=True)
+
+    async def _fire(self, due: datetime) -> None:
+        pairs = self.by_due.pop(due, set())
+        self.fired += len(pairs)
+        self.last_fire = self.clock.now()
+        for pair in sorted(pairs):
+            occ = self.pending.pop(pair, None)
+            if occ is not None:
+                self.workers.put(Job(occ))
+
+    def _catch_up(self) -> None:
+        """Occurrences that fell due while the daemon was down: within grace they are sent
+        once, late; beyond it the worker records them `missed`."""
+        now = self.clock.now()
+        settled = self.ledger.keys_in(SETTLED)
+        late = [o for o in expand.expand(self.calendar, now - self.lookback, now)
+                if (o.key, o.account) not in settled]
+        for occ in late:
+            self.workers.put(Job(occ))
+        if late:
+            self.log("catching-up", occurrences=len(late), since=(now - self.lookback).isoformat())
+
+    def _delivered(self, delivery: Delivery) -> None:
+        row = delivery.row
+        self._outcome("delivered", row, late=delivery.occurrence)
+        if row.state is State.RETRY_WAIT:
+            self._schedule_retry(row)
+
+    def _schedule_retry(self, row: Row) -> None:
+        assert self._scheduler is not None and row.next_attempt is not None
+        self._scheduler.add_job(self._retry, "date", run_date=self.clock.real(row.next_attempt),
+                                args=[row.key, row.account], id=f"retry {row.key} {row.account}",
+                                replace_existing=True)
+
+    async def _retry(self, key: str, account: str) -> None:
+        row = self.ledger.get(key, account)
+        if row is None or row.state is not State.RETRY_WAIT:
+            return
+        occ = expand.occurrence(self.calendar, key, account) or expand.Occurrence(
+            row.scheduled, key, account, row.entry, row.scheduled, timedelta(0))
+        self.workers.put(Job(occ, retry=True))
+
+    def _outcome(self, event: str, row: Row, late: expand.Occurrence | None = None) -> None:
+        lateness = None
+        if late is not None and row.claimed is not None:
+            lateness = round((row.claimed - late.due).total_seconds() * 1000, 1)
+        self.log(event, entry=row.entry, account=row.account, key=row.key,
+                 endpoint=row.endpoint, state=str(row.state), remote_id=row.remote_id,
+                 location=row.location, late_ms=lateness, attempts=row.attempts,
+                 http_status=row.http_status,
+                 info=row.info if row.state is not State.SENT else None,
+                 next_attempt=row.next_attempt and row.next_attempt.isoformat())
+
+
+def _job_id(due: datetime) -> str:
+    return f"at {due.isoformat()}"
