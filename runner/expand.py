@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as _calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from runner import times
 from runner.model import Calendar, Entry, Repeat
@@ -47,7 +47,7 @@ def expand(cal: Calendar, start: datetime, end: datetime, *,
 def instants(entry: Entry, start: datetime, end: datetime) -> Iterator[tuple[str, datetime]]:
     """(key, aware local time) of each occurrence of `entry` with `start <= due < end`."""
     for wall in walls(entry):
-        local = times.resolve_wall(wall, entry.tz)
+        local = resolve(wall, entry.tz)
         due = local.astimezone(UTC)
         if due >= end:
             # Walls are at least a day apart and no zone shifts by more than a few hours,
@@ -55,6 +55,17 @@ def instants(entry: Entry, start: datetime, end: datetime) -> Iterator[tuple[str
             return
         if due >= start:
             yield occurrence_key(entry, wall), local
+
+
+def resolve(wall: datetime, tz: tzinfo) -> datetime:
+    """The instant of an occurrence's wall time. An entry first written with the offset of a
+    repeated hour's second instant carries fold=1 to every wall; on a spring-forward night
+    that fold would move the time back by the gap, so a wall that does not exist always
+    moves forward (fold=0), as DESIGN.md says."""
+    local = times.resolve_wall(wall, tz)
+    if local.fold and local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
+        return times.resolve_wall(wall.replace(fold=0), tz)
+    return local
 
 
 def occurrence_key(entry: Entry, wall: datetime) -> str:
@@ -136,9 +147,9 @@ def occurrence(cal: Calendar, key: str, account: str) -> Occurrence | None:
             wall = datetime.fromisoformat(stamp).replace(fold=entry.start.fold)
         except ValueError:
             return None
-        local = times.resolve_wall(wall, entry.tz)
+        local = resolve(wall, entry.tz)
         due = local.astimezone(UTC)
         if not any(k == key for k, _ in instants(entry, due, due + timedelta(seconds=1))):
             return None
-    local = times.resolve_wall(wall, entry.tz)
+    local = resolve(wall, entry.tz)
     return Occurrence(local.astimezone(UTC), key, account, entry.id, local, entry.grace)
