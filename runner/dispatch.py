@@ -81,8 +81,9 @@ async def _send_all(requests: list[Request], row: Row, ledger: Ledger,
             return request, outcome
         remote = outcome.data.get(request.result_field)
         if remote is None:
+            # `_record` names the step; the message must not name it twice.
             return request, Outcome(Verdict.FAILED, outcome.status,
-                                    f"{request.step}: OneAll answered without {request.result_field}")
+                                    f"OneAll answered without {request.result_field}")
         ledger.record_step(row.key, row.account, request.step, remote)
         results[request.step] = {request.result_field: remote}
     raise AssertionError("requests end with the publish step")
