@@ -68,9 +68,10 @@ class Daemon:
         for row in self.ledger.rows(states=[State.RETRY_WAIT]):
             self._schedule_retry(row)
         every = max(1.0, self.clock.real_seconds(self.horizon.total_seconds() / 4))
-        self._scheduler.add_job(self.sync, "interval", seconds=every, id="horizon")
+        # Job functions are coroutines so APScheduler runs them on this loop, not in a thread.
+        self._scheduler.add_job(self._roll, "interval", seconds=every, id="horizon")
         if self.until is not None:
-            self._scheduler.add_job(self.stop, "date", run_date=self.clock.real(self.until),
+            self._scheduler.add_job(self._finish, "date", run_date=self.clock.real(self.until),
                                     id="until")
         self._signals(loop)
         watch = asyncio.create_task(self.watcher.run(self.reload))
@@ -88,6 +89,13 @@ class Daemon:
         """Stop claiming new occurrences and shut down."""
         self.workers.stopping = True
         self._stop.set()
+
+    async def _finish(self) -> None:
+        self.log("until-reached", until=self.until and self.until.isoformat())
+        self.stop()
+
+    async def _roll(self) -> None:
+        self.sync()
 
     def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
