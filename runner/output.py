@@ -99,9 +99,14 @@ def plan_text(items: Sequence[PlanItem], start: datetime, end: datetime) -> str:
             lines.append(f"     {body}")
     entries = len({i.occurrence.entry for i in items})
     requests = sum(len(i.requests) for i in items)
-    lines.append(f"{len(items)} deliveries of {entries} entries, {requests} requests, "
+    lines.append(f"{_count(len(items), 'delivery', 'deliveries')} of "
+                 f"{_count(entries, 'entry', 'entries')}, {_count(requests, 'request', 'requests')}, "
                  f"from {utc(start)} to {utc(end)}")
     return "\n".join(lines) + "\n"
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def row_dict(row: Row) -> dict[str, Any]:
