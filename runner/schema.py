@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -23,6 +24,8 @@ _TYPE_NAMES = {
     "string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
     "object": "a mapping of keys to values", "array": "a list", "null": "nothing",
 }
+# A sentence ends at ". ", but not inside "e.g. " or "i.e. ".
+_FIRST_SENTENCE = re.compile(r"(?<!e\.g)(?<!i\.e)\. ")
 _PROVIDER_ONLY = {
     "page": "facebook", "group": "facebook", "company": "linkedin", "board": "pinterest",
     "callback_url": "twitter or youtube",
@@ -47,9 +50,18 @@ def validate(doc: Document) -> list[tuple[tuple[str | int, ...], Problem]]:
     path of the part it makes invalid."""
     found: list[tuple[tuple[str | int, ...], Problem]] = []
     for error in _validator().iter_errors(doc.data):
-        path = tuple(error.absolute_path)
+        path = _target(error)
         found.extend((path, problem) for problem in _problems(doc, error))
     return found
+
+
+def _target(error: jsonschema.ValidationError) -> tuple[str | int, ...]:
+    """The path of the part an error makes invalid. jsonschema gives a bad property name
+    the path of its mapping, which would condemn every sibling: point at the name instead."""
+    path = tuple(error.absolute_path)
+    if "propertyNames" in error.relative_schema_path:
+        return (*path, str(error.instance))
+    return path
 
 
 def json_path(path: tuple[str | int, ...]) -> str:
@@ -61,7 +73,7 @@ def json_path(path: tuple[str | int, ...]) -> str:
 
 
 def _problems(doc: Document, error: jsonschema.ValidationError) -> Iterator[Problem]:
-    path = tuple(error.absolute_path)
+    path = _target(error)
     validator = error.validator
     schema: Any = error.schema
     if validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -76,12 +88,14 @@ def _problems(doc: Document, error: jsonschema.ValidationError) -> Iterator[Prob
             if isinstance(error.instance, dict) and key not in error.instance:
                 yield _at(doc, path, f"missing required key '{key}'", "", key=True)
         return
-    if validator == "propertyNames":
-        name = str(error.instance)
-        yield _at(doc, (*path, name), f"'{name}' is not a valid name",
+    if "propertyNames" in error.relative_schema_path:
+        yield _at(doc, path, f"'{error.instance}' is not a valid name",
                   "use lower case letters, digits, '-', '_' and '.'", key=True)
         return
-    if validator is None and path and str(path[-1]) in _PROVIDER_ONLY:
+    # The schema forbids a key with `not: {}` rather than `false`: jsonschema drops the
+    # key from the path of a `false` schema's error, and we need it to place the problem.
+    if validator == "not" and error.validator_value == {} and path and \
+            str(path[-1]) in _PROVIDER_ONLY:
         key = str(path[-1])
         yield _at(doc, path, f"'{key}' applies only to {_PROVIDER_ONLY[key]} accounts",
                   "remove it or change `provider`", key=True)
@@ -100,13 +114,15 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         hint = ""
         if value == "string" and isinstance(instance, int | float | bool):
             hint = f"quote it: '{_yaml_text(instance)}'"
+        elif value == "boolean" and isinstance(instance, str):
+            hint = "write true or false; yes, no, on and off are text in YAML 1.2"
         return f"expected {expected}, got {_kind(instance)}", hint
     if validator == "pattern":
         return f"'{instance}' is not valid here", _example_hint(schema)
     if validator == "enum":
         options = [str(v) for v in value]
-        return (f"'{instance}' is not one of: {', '.join(options)}",
-                _did_you_mean(str(instance), options))
+        # The message already lists the options; the hint adds only a close match.
+        return f"'{instance}' is not one of: {', '.join(options)}", _close(str(instance), options)
     if validator == "const":
         return f"must be {json.dumps(value)}", ""
     if validator == "not" and isinstance(instance, dict) and {"page", "group"} <= set(instance):
@@ -135,16 +151,23 @@ def _at(doc: Document, path: tuple[str | int, ...], message: str, hint: str, *,
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    close = _close(word, options)
     if close:
-        return f"did you mean '{close[0]}'?"
+        return close
     return f"allowed here: {', '.join(options)}" if options else ""
 
 
+def _close(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
 def _example_hint(schema: dict[str, Any]) -> str:
-    description = str(schema.get("description", "")).split(". ")[0].rstrip(".")
+    """The description's first sentence, and an example unless that sentence gives one."""
+    description = _FIRST_SENTENCE.split(str(schema.get("description", "")), maxsplit=1)[0]
+    description = description.rstrip(".")
     examples = schema.get("examples")
-    if examples:
+    if examples and "e.g." not in description:
         return f"{description}, e.g. '{examples[0]}'"
     return description
 
