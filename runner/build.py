@@ -44,6 +44,7 @@ class _Builder:
     docs: Sequence[Document]
     problems: list[Problem] = field(default_factory=list)
     broken: set[tuple[str, Path]] = field(default_factory=set)  # (file, path) with schema errors
+    holds_broken: set[tuple[str, Path]] = field(default_factory=set)  # their proper ancestors
     accounts: dict[str, Account | None] = field(default_factory=dict)  # None: defined, broken
     media: dict[str, Medium | None] = field(default_factory=dict)
     entries: dict[str, Entry] = field(default_factory=dict)
@@ -54,8 +55,16 @@ class _Builder:
         line, col = doc.where(path, key=key)
         self.problems.append(Problem(doc.file, line, col, schema.json_path(path), message, hint))
 
+    def mark_broken(self, doc: Document, path: Path) -> None:
+        self.broken.add((doc.file, path))
+        self.holds_broken.update((doc.file, path[:n]) for n in range(len(path)))
+
     def is_broken(self, doc: Document, path: Path) -> bool:
-        return any((doc.file, path[:n]) in self.broken for n in range(len(path) + 1))
+        """Whether the schema rejected this part, a part of it, or a part holding it. The
+        root does not count as holding: its errors are about top-level keys, which are
+        checked on their own, so a typo there must not hide the problems of the rest."""
+        return (doc.file, path) in self.holds_broken or any(
+            (doc.file, path[:n]) in self.broken for n in range(1, len(path) + 1))
 
     def first_seen(self, space: str, name: str, doc: Document, path: Path) -> bool:
         """Register a name; report and return False if it was defined before."""
@@ -65,8 +74,10 @@ class _Builder:
             return True
         other, other_path = earlier
         line, col = other.where(other_path, key=True)
+        shared = ("each entry needs its own id, across all files" if space == "entry id"
+                  else "names are shared by all files")
         self.report(doc, path, f"{space} '{name}' is defined twice",
-                    f"also at {other.file}:{line}:{col}; names are shared by all files", key=True)
+                    f"also at {other.file}:{line}:{col}; {shared}", key=True)
         return False
 
 
@@ -76,7 +87,7 @@ def build(docs: Sequence[Document]) -> Calendar:
     for doc in docs:
         for path, problem in schema.validate(doc):
             b.problems.append(problem)
-            b.broken.add((doc.file, path))
+            b.mark_broken(doc, path)
     for doc in docs:
         _names(b, doc)
     zones = [_entries(b, doc) for doc in docs]
