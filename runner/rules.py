@@ -97,7 +97,7 @@ def check_entry(entry: Entry, accounts: Mapping[str, Account | None],
         account = accounts.get(name)
         if account is None:
             if name not in accounts:
-                yield ("to", index), f"unknown account '{name}'", _known(name, accounts)
+                yield ("to", index), f"unknown account '{name}'", _known(name, accounts, "accounts")
             continue
         if entry.kind not in KINDS[account.provider]:
             yield ("to", index), (
@@ -107,11 +107,12 @@ def check_entry(entry: Entry, accounts: Mapping[str, Account | None],
         yield from _CHECKS[entry.kind](entry, account, usable)
 
 
-def _known(name: str, accounts: Mapping[str, Account | None]) -> str:
-    close = difflib.get_close_matches(name, list(accounts), n=1)
+def _known(name: str, names: Mapping[str, object], section: str) -> str:
+    """A close match, else the names there are, else where to define one."""
+    close = difflib.get_close_matches(name, list(names), n=1)
     if close:
         return f"did you mean '{close[0]}'?"
-    return f"known: {', '.join(sorted(accounts))}" if accounts else "define it under `accounts:`"
+    return f"known: {', '.join(sorted(names))}" if names else f"define it under `{section}:`"
 
 
 def _providers_for(kind: Kind) -> str:
@@ -131,8 +132,7 @@ def _media_refs(entry: Entry, media: Mapping[str, Medium | None]) -> Iterator[Fi
                    for i, n in enumerate(override.get("media", ()))]
     for path, name in places:
         if name not in media:
-            hint = f"known: {', '.join(sorted(media))}" if media else "define it under `media:`"
-            yield path, f"unknown medium '{name}'", hint
+            yield path, f"unknown medium '{name}'", _known(name, media, "media")
 
 
 def _source(entry: Entry, account: str, key: str) -> tuple[str | int, ...]:
@@ -148,10 +148,14 @@ def _limit(entry: Entry, account: Account, key: str, text: str | None,
     if text is None or limit is None:
         return
     size = len(text) if length is None else length
+    # A weighted length differs from what an editor shows; say why, or the number looks wrong.
+    counted = "" if length is None else f", counting each link as {TWEET_URL_LENGTH}"
     if size > limit:
-        yield _source(entry, account.name, key), (
-            f"{size} characters is too long for {account.provider} ({account.name}); "
-            f"the limit is {limit}"), "shorten it, or override it for this account under `overrides:`"
+        place = _source(entry, account.name, key)
+        hint = "shorten it" if place[0] == "overrides" else (
+            "shorten it, or override it for this account under `overrides:`")
+        yield place, (f"{size} characters is too long for {account.provider} ({account.name}); "
+                      f"the limit is {limit}{counted}"), hint
 
 
 def _typed(names: tuple[str, ...] | str | None, media: Mapping[str, Medium]) -> list[Medium]:
