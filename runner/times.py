@@ -7,6 +7,7 @@ resolved silently for a one-off post, so the caller gets a `TimeProblem` with th
 
 from __future__ import annotations
 
+import calendar as _calendar
 import difflib
 import re
 import zoneinfo
@@ -48,8 +49,16 @@ def parse(text: str) -> Written:
         wall = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
                         int(second or 0), int((fraction or "0").ljust(6, "0")))
     except ValueError as exc:
-        raise TimeProblem(f"'{text}' is not a real time: {exc}") from None
+        raise TimeProblem(f"'{text}' does not exist: {_why(exc, int(year), int(month))}") from None
     return Written(wall, _offset(off) if off else None, has_time=hour is not None)
+
+
+def _why(error: ValueError, year: int, month: int) -> str:
+    """datetime's complaint, except that a day past the month's end names the month's length."""
+    if "day" in str(error) and 1 <= month <= 12:
+        days = _calendar.monthrange(year, month)[1]
+        return f"{_calendar.month_name[month]} {year} has {days} days"
+    return str(error)
 
 
 def _offset(text: str) -> timezone:
@@ -113,8 +122,12 @@ def resolve_exact(wall: datetime, tz: tzinfo) -> datetime:
 def resolve_wall(wall: datetime, tz: tzinfo) -> datetime:
     """The instant of a recurring wall time. A skipped time moves forward by the gap; a
     repeated one takes the instant its `fold` names (0, the first, unless the entry was
-    written with the offset of the second). Keys are wall times, so either fires once."""
-    return wall.replace(tzinfo=tz)
+    written with the offset of the second). Keys are wall times, so either fires once.
+    The result reads as the clock does: a skipped 02:30 comes back as 03:30 CEST."""
+    aware = wall.replace(tzinfo=tz)
+    if not _round_trips(aware):  # skipped: fold=0 reads it with the offset before the gap
+        aware = wall.replace(tzinfo=tz, fold=0)
+    return aware.astimezone(UTC).astimezone(tz)
 
 
 def _round_trips(aware: datetime) -> bool:
