@@ -167,8 +167,10 @@ async def _send_each(cal: Calendar, occurrences: list[Occurrence], client: Clien
                 failures += 1
                 continue
             row = delivery.row
-            print(f"{occ.key} -> {occ.account}: {row.state} {delivery.endpoint}  "
-                  f"{row.remote_id or ''}  {row.location or ''}  {row.info}".rstrip(),
+            # Absent parts are left out, not shown as runs of blanks.
+            details = "".join(f"  {part}" for part in (row.remote_id, row.location, row.info)
+                              if part)
+            print(f"{occ.key} -> {occ.account}: {row.state} {delivery.endpoint}{details}",
                   file=ctx.out)
             failures += row.state is not State.SENT
     return failures
