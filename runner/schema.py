@@ -116,6 +116,8 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
             hint = f"quote it: '{_yaml_text(instance)}'"
         elif value == "boolean" and isinstance(instance, str):
             hint = "write true or false; yes, no, on and off are text in YAML 1.2"
+        elif value == "array" and isinstance(instance, str):
+            hint = f"write a list, even of one: [{instance}]"
         return f"expected {expected}, got {_kind(instance)}", hint
     if validator == "pattern":
         return f"'{instance}' is not valid here", _example_hint(schema)
