@@ -5,7 +5,7 @@ Layout: `cases/valid/*.yaml`; `cases/invalid/NAME.yaml` (or a folder `cases/inva
 for problems across files) with `cases/invalid/NAME.out` holding the exact stdout of
 `pushcal validate tests/cases/invalid/NAME.yaml`, run from the repository root.
 
-To record outputs after a deliberate change of wording, run
+To record outputs after a deliberate change of wording, str(run)
 
     PUSHCAL_REGEN=1 pytest tests/test_corpus.py
 
@@ -56,25 +56,25 @@ def _validate(pushcal: Any, case: Path) -> Any:
 @pytest.mark.parametrize("case", sorted((CASES / "valid").glob("*.yaml")), ids=lambda p: p.stem)
 def test_valid_calendar_passes(pushcal: Any, case: Path) -> None:
     run = _validate(pushcal, case)
-    assert run.code == 0, run
-    assert run.out.startswith("ok: 1 file, "), run
-    assert run.err == "", run
+    assert run.code == 0, str(run)
+    assert run.out.startswith("ok: 1 file, "), str(run)
+    assert run.err == "", str(run)
 
 
 @pytest.mark.parametrize("case", _invalid_cases(), ids=lambda p: p.stem)
 def test_invalid_calendar_fails_with_recorded_output(pushcal: Any, case: Path) -> None:
     run = _validate(pushcal, case)
-    assert run.code == 1, run
-    assert "Traceback" not in run.err, run
+    assert run.code == 1, str(run)
+    assert "Traceback" not in run.err, str(run)
     expected = case.with_suffix(".out") if case.is_file() else case.parent / f"{case.name}.out"
     if REGEN:
         expected.write_text(run.out, encoding="utf-8")
     assert expected.exists(), f"no {_relative(expected)}; record it with PUSHCAL_REGEN=1\n{run}"
-    assert run.out == expected.read_text(encoding="utf-8"), run
+    assert run.out == expected.read_text(encoding="utf-8"), str(run)
     lines = run.out.splitlines()
     summary = SUMMARY.match(run.err.strip())
-    assert summary is not None, run
-    assert int(summary.group(1)) == len(lines) >= 1, run
+    assert summary is not None, str(run)
+    assert int(summary.group(1)) == len(lines) >= 1, str(run)
 
 
 @pytest.mark.parametrize("case", [
