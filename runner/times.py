@@ -20,6 +20,9 @@ _TIME = re.compile(
 )
 _DURATION = re.compile(r"(\d+)(s|m|h|d)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Before 1970 nothing was posted anywhere, so such a year is a typo; past 9998 an offset
+# could carry the instant beyond what datetime can hold.
+YEARS = range(1970, 9999)
 
 
 class TimeProblem(ValueError):
@@ -45,6 +48,8 @@ def parse(text: str) -> Written:
     if not match:
         raise TimeProblem(f"'{text}' is not a time", "write 'YYYY-MM-DD HH:MM', e.g. '2026-12-01 09:00'")
     year, month, day, hour, minute, second, fraction, off = match.groups()
+    if int(year) not in YEARS:
+        raise TimeProblem(f"'{text}' is out of range", f"years {YEARS[0]} to {YEARS[-1]} only")
     try:
         wall = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
                         int(second or 0), int((fraction or "0").ljust(6, "0")))
@@ -103,7 +108,7 @@ def resolve_exact(wall: datetime, tz: tzinfo) -> datetime:
     """The one instant the wall time names in `tz`, or TimeProblem if it names none or two."""
     first = wall.replace(tzinfo=tz, fold=0)
     second = wall.replace(tzinfo=tz, fold=1)
-    shown = wall.strftime("%Y-%m-%d %H:%M")
+    shown = f"{wall:%Y-%m-%d} {_clock(wall)}"
     if first.utcoffset() != second.utcoffset():
         earlier, later = sorted((first, second), key=lambda d: d.astimezone(UTC))
         if _round_trips(first):
@@ -112,9 +117,10 @@ def resolve_exact(wall: datetime, tz: tzinfo) -> datetime:
                 f"add the offset: '{_iso(earlier)}' for the first, '{_iso(later)}' for the second",
             )
         after = (first.astimezone(UTC)).astimezone(tz)
+        gap = _length(abs(first.astimezone(UTC) - second.astimezone(UTC)))
         raise TimeProblem(
             f"{shown} does not exist in {tz} (clocks skip forward that night)",
-            f"use {after.strftime('%H:%M')} or a time outside the skipped hour",
+            f"use {_clock(after)} or a time outside the skipped {gap}",
         )
     return first
 
@@ -137,4 +143,17 @@ def _round_trips(aware: datetime) -> bool:
 
 
 def _iso(aware: datetime) -> str:
-    return aware.isoformat(timespec="minutes")
+    return aware.isoformat(timespec="seconds" if aware.second or aware.microsecond else "minutes")
+
+
+def _clock(moment: datetime) -> str:
+    """`09:00`, or `09:00:30` when the seconds matter."""
+    return f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
+
+
+def _length(gap: timedelta) -> str:
+    """`1 hour`, `30 minutes`: how much of the night a clock change skips."""
+    minutes = int(gap.total_seconds()) // 60
+    if minutes % 60:
+        return f"{minutes} minutes"
+    return "hour" if minutes == 60 else f"{minutes // 60} hours"
