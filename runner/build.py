@@ -128,7 +128,7 @@ def _file_settings(b: _Builder, doc: Document) -> tuple[tzinfo | None, timedelta
             b.report(doc, ("timezone",), str(problem), problem.hint)
     grace = DEFAULT_GRACE
     if isinstance(data.get("grace"), str) and not b.is_broken(doc, ("grace",)):
-        grace = times.duration(data["grace"])
+        grace = _duration(b, doc, ("grace",), data["grace"]) or DEFAULT_GRACE
     return tz, grace
 
 
@@ -178,13 +178,16 @@ def _entry(b: _Builder, doc: Document, path: Path, kind: Kind, item: Mapping[str
         else None
     if "repeat" in item and repeat is None:
         return None
+    grace = _duration(b, doc, (*path, "grace"), item["grace"]) if "grace" in item else file_grace
+    if grace is None:
+        return None
     content = {k: v for k, v in item.items() if k != "note"}
     return Entry(
         id=item["id"], kind=kind, file=doc.file, line=doc.where(path)[0], tz=tz, start=start,
         to=tuple(item["to"]), fields=entry_fields(item),
         overrides={k: entry_fields(v) for k, v in item.get("overrides", {}).items()},
         repeat=repeat,
-        grace=times.duration(item["grace"]) if "grace" in item else file_grace,
+        grace=grace,
         enabled=item.get("enabled", True), digest=digest_of([kind.value, str(tz), content]),
     )
 
@@ -192,6 +195,14 @@ def _entry(b: _Builder, doc: Document, path: Path, kind: Kind, item: Mapping[str
 def _time(b: _Builder, doc: Document, path: Path, text: str) -> times.Written | None:
     try:
         return times.parse(text)
+    except times.TimeProblem as problem:
+        b.report(doc, path, str(problem), problem.hint)
+        return None
+
+
+def _duration(b: _Builder, doc: Document, path: Path, text: str) -> timedelta | None:
+    try:
+        return times.duration(text)
     except times.TimeProblem as problem:
         b.report(doc, path, str(problem), problem.hint)
         return None

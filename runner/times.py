@@ -23,6 +23,9 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Before 1970 nothing was posted anywhere, so such a year is a typo; past 9998 an offset
 # could carry the instant beyond what datetime can hold.
 YEARS = range(1970, 9999)
+MAX_DURATION = timedelta(days=366)
+# Real offsets run from -12:00 to +14:00; anything beyond is a typo, not a place.
+OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
 
 
 class TimeProblem(ValueError):
@@ -71,15 +74,22 @@ def _offset(text: str) -> timezone:
         return UTC
     sign = -1 if text[0] == "-" else 1
     hours, minutes = int(text[1:3]), int(text[4:6])
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    offset = sign * timedelta(hours=hours, minutes=minutes)
+    if minutes > 59 or not OFFSETS[0] <= offset <= OFFSETS[1]:
+        raise TimeProblem(f"'{text}' is not a UTC offset", "offsets run from -12:00 to +14:00")
+    return timezone(offset)
 
 
 def duration(text: str) -> timedelta:
-    """`15m` -> 15 minutes (the schema guarantees the form)."""
+    """`15m` -> 15 minutes; TimeProblem for another form or more than MAX_DURATION."""
     match = _DURATION.fullmatch(text)
     if not match:
         raise TimeProblem(f"'{text}' is not a duration", "e.g. '15m', '2h', '1d'")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION.total_seconds():  # also keeps timedelta from overflowing
+        raise TimeProblem(f"'{text}' is longer than {MAX_DURATION.days} days",
+                          f"at most {MAX_DURATION.days}d")
+    return timedelta(seconds=seconds)
 
 
 def rate(text: str) -> tuple[int, float]:
@@ -152,7 +162,7 @@ def _clock(moment: datetime) -> str:
 
 
 def _length(gap: timedelta) -> str:
-    """`1 hour`, `30 minutes`: how much of the night a clock change skips."""
+    """`hour`, `30 minutes`, `2 hours`: how much of the night a clock change skips."""
     minutes = int(gap.total_seconds()) // 60
     if minutes % 60:
         return f"{minutes} minutes"
