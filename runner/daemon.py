@@ -50,6 +50,7 @@ class Daemon:
         self.watcher = Watcher(self.paths, interval=watch_interval)
         self.by_due: dict[datetime, set[Pair]] = {}
         self.pending: dict[Pair, expand.Occurrence] = {}
+        self.synced_to: datetime | None = None  # end of the last window loaded into jobs
         self.fired = 0
         self.last_fire: datetime | None = None
         self._stop = asyncio.Event()
@@ -67,7 +68,9 @@ class Daemon:
         self.sync()
         for row in self.ledger.rows(states=[State.RETRY_WAIT]):
             self._schedule_retry(row)
-        every = max(1.0, self.clock.real_seconds(self.horizon.total_seconds() / 4))
+        # A quarter of the horizon, so windows overlap; no one-second floor, which a fast
+        # rehearsal clock would turn into more virtual time than the horizon holds.
+        every = max(0.05, self.clock.real_seconds(self.horizon.total_seconds() / 4))
         # Job functions are coroutines so APScheduler runs them on this loop, not in a thread.
         self._scheduler.add_job(self._roll, "interval", seconds=every, id="horizon")
         if self.until is not None:
@@ -126,15 +129,26 @@ class Daemon:
 
     def sync(self) -> int:
         """Make the jobs match the calendar within the horizon; return how many changed.
-        A job is touched only when the set of occurrences due at its instant changed."""
+        A job is touched only when the set of occurrences due at its instant changed.
+
+        Windows follow on from each other: when this runs late (a busy loop, a suspended
+        machine, a rehearsal clock outrunning the interval), what fell due since the last
+        window's end still gets a job, which fires at once and meets the lateness policy.
+        Jobs that fell due but have not run yet are left to run."""
         now = self.clock.now()
+        start = now if self.synced_to is None else min(now, self.synced_to)
         settled = self.ledger.keys_in(SETTLED)
         wanted: dict[Pair, expand.Occurrence] = {
-            (o.key, o.account): o for o in expand.expand(self.calendar, now, now + self.horizon)
+            (o.key, o.account): o for o in expand.expand(self.calendar, start, now + self.horizon)
             if (o.key, o.account) not in settled}
         by_due: dict[datetime, set[Pair]] = defaultdict(set)
         for pair, occ in wanted.items():
             by_due[occ.due].add(pair)
+        for due, pairs in self.by_due.items():
+            if due < start:
+                by_due[due] = pairs
+                wanted.update((p, self.pending[p]) for p in pairs if p in self.pending)
+        self.synced_to = now + self.horizon
         touched = 0
         for due in set(self.by_due) | set(by_due):
             if self.by_due.get(due) == by_due.get(due):
