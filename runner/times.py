@@ -153,12 +153,19 @@ def _round_trips(aware: datetime) -> bool:
 
 
 def _iso(aware: datetime) -> str:
-    return aware.isoformat(timespec="seconds" if aware.second or aware.microsecond else "minutes")
+    return aware.isoformat(timespec=_precision(aware))
 
 
 def _clock(moment: datetime) -> str:
-    """`09:00`, or `09:00:30` when the seconds matter."""
-    return f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
+    """`09:00`, or `09:00:30` when the seconds matter (and their fraction, if any)."""
+    return moment.time().isoformat(timespec=_precision(moment))
+
+
+def _precision(moment: datetime) -> str:
+    """As precise as the time was written: a hint must name the very same time."""
+    if moment.microsecond:
+        return "microseconds"
+    return "seconds" if moment.second else "minutes"
 
 
 def _length(gap: timedelta) -> str:
