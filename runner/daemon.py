@@ -120,6 +120,8 @@ class Daemon:
             self.log("reload-rejected", reason=reason, error=str(error))
             return False
         if calendar.digest == self.calendar.digest:
+            # Said anyway: whoever sent SIGHUP wants to see that it was heard.
+            self.log("reloaded", reason=reason, entries=len(calendar.entries), unchanged=True)
             return True
         self.calendar = calendar
         self.commit = head_commit(self.paths)
