@@ -113,7 +113,7 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         expected = _TYPE_NAMES.get(str(value), str(value))
         hint = ""
         if value == "string" and isinstance(instance, int | float | bool):
-            hint = f"quote it: '{_yaml_text(instance)}'"
+            hint = _quote_it(_yaml_text(instance), schema)
         elif value == "boolean" and isinstance(instance, str):
             hint = "write true or false; yes, no, on and off are text in YAML 1.2"
         elif value == "array" and isinstance(instance, str):
@@ -126,7 +126,8 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         # The message already lists the options; the hint adds only a close match.
         return f"'{instance}' is not one of: {', '.join(options)}", _close(str(instance), options)
     if validator == "const":
-        return f"must be {json.dumps(value)}", ""
+        quoted = isinstance(instance, str) and instance == json.dumps(value)
+        return f"must be {json.dumps(value)}", f"without quotes: {json.dumps(value)}" if quoted else ""
     if validator == "not" and isinstance(instance, dict) and {"page", "group"} <= set(instance):
         return "an account takes `page` or `group`, not both", "one account per page or group"
     if validator == "minItems":
@@ -162,6 +163,14 @@ def _did_you_mean(word: str, options: list[str]) -> str:
 def _close(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _quote_it(text: str, schema: dict[str, Any]) -> str:
+    """Quoting turns a number into text; say so only where that text would then be valid."""
+    pattern = schema.get("pattern")
+    if pattern is None or re.search(pattern, text):
+        return f"quote it: '{text}'"
+    return _example_hint(schema)
 
 
 def _example_hint(schema: dict[str, Any]) -> str:
