@@ -517,9 +517,12 @@ def test_any_text_loads_or_raises_invalid_calendar(text: str) -> None:
 
 # --- round trip -------------------------------------------------------------------------
 
-# YAML 1.1 (which safe_dump writes) leaves `0o17` and `1e5` unquoted, yet YAML 1.2 reads
-# them as numbers: such strings are the one place the round trip does not hold.
-_ONLY_12_NUMBER = re.compile(r"[-+]?(?:0o[0-7]+|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+)")
+# YAML 1.1 (which safe_dump writes) leaves `0o17`, `1e5`, `08` and `-.5` unquoted, yet
+# YAML 1.2 reads them as numbers: such strings are the one place the round trip does not hold.
+_ONLY_12_NUMBER = re.compile(
+    r"[-+]?(?:0o[0-7]+|0[0-7]*[89][0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+"
+    r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?)"
+)
 TEXT = st.text().filter(lambda s: not _ONLY_12_NUMBER.fullmatch(s))
 VALUES = st.one_of(TEXT, st.integers(), st.booleans(), st.none(), st.lists(TEXT, max_size=5))
 
