@@ -61,6 +61,16 @@ def test_valid_calendar_passes(pushcal: Any, case: Path) -> None:
     assert run.err == "", str(run)
 
 
+@pytest.mark.parametrize("case", sorted((CASES / "valid").glob("*.yaml")), ids=lambda p: p.stem)
+def test_valid_calendar_plans_a_year(pushcal: Any, case: Path, tmp_path: Path) -> None:
+    """What validates must also expand and render: a checker that lets through what the
+    planner chokes on is lying."""
+    run = pushcal(["plan", str(case), "--from", "2026-11-01T00:00Z", "--to", "2027-11-01T00:00Z",
+                   "--state", str(tmp_path / "none.sqlite")])
+    assert (run.code, run.err) == (0, ""), str(run)
+    assert run.out.splitlines()[-1].endswith("from 2026-11-01T00:00:00.000Z to 2027-11-01T00:00:00.000Z")
+
+
 @pytest.mark.parametrize("case", _invalid_cases(), ids=lambda p: p.stem)
 def test_invalid_calendar_fails_with_recorded_output(pushcal: Any, case: Path) -> None:
     run = _validate(pushcal, case)
