@@ -1,0 +1,203 @@
+"""Benchmark 4: a burst: 1,000 posts due at the same instant across 100 accounts.
+
+`pushcal run` (a subprocess) publishes to the sandbox (another process) answering each push
+after 100 ms. Every account's posts go out one after another (the daemon's per-account
+workers), so the floor is about 10 x 100 ms. Measured: arrival - due from the sandbox's
+records, and completion (the last `finished` in the ledger) - due. Baseline in the same
+run, each with the same shape (100 accounts in parallel, each account's posts in sequence)
+starting exactly at its due time: bare httpx through one shared pool (what
+`runner.client.Client` does), bare httpx with one client per account, and http.client with
+one thread per account (no httpx at all: the floor of this machine and sandbox). Target:
+every post arrives within 3 s of its due time. `--small`: 50 posts across 10 accounts.
+
+    /work/venv/bin/python bench/burst.py [--small]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import http.client
+import json
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import calgen
+import harness
+import httpx
+from harness import Broken, Result
+from procs import DaemonProcess, SandboxProcess
+
+from runner import build
+from runner.client import Credentials
+from runner.ledger import SqliteLedger, State
+from runner.providers import render
+
+TARGET_S = 3.0
+LATENCY_MS = 100.0
+
+
+def write_calendar(folder: Path, due: float, posts: int, accounts: int) -> Path:
+    moment = datetime.fromtimestamp(due, UTC)
+    cal = calgen.text_posts(calgen.accounts(accounts), [moment] * posts, "burst")
+    (path,) = calgen.write(folder, [cal])
+    return path
+
+
+def completion(state: Path) -> tuple[int, float]:
+    """(rows sent, the latest `finished` as epoch seconds) from the daemon's ledger."""
+    with SqliteLedger(state, clock=lambda: datetime.now(UTC)) as ledger:
+        rows = ledger.rows()
+    sent = [r for r in rows if r.state is State.SENT and r.finished is not None]
+    return len(sent), max((r.finished.timestamp() for r in sent if r.finished), default=0.0)
+
+
+def daemon_run(work: Path, sandbox: SandboxProcess, posts: int, accounts: int,
+               lead: float) -> dict[str, float]:
+    due = float(int(time.time() + lead) + 1)  # a whole second, as people write it
+    path = write_calendar(work / "calendar", due, posts, accounts)
+    state = work / "ledger.sqlite"
+    daemon = DaemonProcess([path], state, sandbox.env()).start()
+    try:
+        started, _ = daemon.wait_for("started", lead + 20)
+        if started > due:
+            raise Broken(f"the daemon started {started - due:.2f} s after the due time")
+        while time.time() < due + 30 and len(sandbox.received()) < posts:
+            time.sleep(0.25)
+        time.sleep(2 * LATENCY_MS / 1000)  # let the last answers be recorded
+    finally:
+        code = daemon.stop()
+    if code != 0:
+        raise Broken(f"pushcal run exited {code}: {daemon.tail()}")
+    records = sandbox.received()
+    sent, finished = completion(state)
+    return {"received": len(records), "sent": sent,
+            "max_arrival_s": max((r["at"] for r in records), default=due) - due,
+            "first_arrival_s": min((r["at"] for r in records), default=due) - due,
+            "completion_s": finished - due}
+
+
+Streams = list[list[tuple[str, bytes]]]  # per account: (path, body) in sending order
+
+
+async def _httpx(url: str, creds: Credentials, due: float, streams: Streams, *,
+                 shared: bool) -> float:
+    """Each stream's posts in sequence, all streams at once from `due`, through one shared
+    httpx pool (as `runner.client.Client` does) or one client per account; returns the time
+    of the last answer. Clients are built before `due`; connections open at `due`."""
+    def client() -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=url, auth=(creds.public_key, creds.private_key),
+                                 trust_env=False, limits=httpx.Limits(max_connections=200),
+                                 headers={"Content-Type": "application/json"})
+
+    clients = [client()] if shared else [client() for _ in streams]
+
+    async def stream(sender: httpx.AsyncClient, posts: list[tuple[str, bytes]]) -> None:
+        for path, body in posts:
+            answer = await sender.post(path, content=body)
+            if answer.status_code != 200:
+                raise Broken(f"a baseline post was refused: HTTP {answer.status_code}")
+
+    await asyncio.sleep(max(0.0, due - time.time()))
+    await asyncio.gather(*(stream(clients[i % len(clients)], s) for i, s in enumerate(streams)))
+    done = time.time()
+    for each in clients:
+        await each.aclose()
+    return done
+
+
+def _threads(url: str, creds: Credentials, due: float, streams: Streams) -> float:
+    """The same shape without httpx: one thread and one http.client connection per account."""
+    host, port = urlsplit(url).hostname or "", urlsplit(url).port
+    token = base64.b64encode(f"{creds.public_key}:{creds.private_key}".encode()).decode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Basic {token}"}
+    refused: list[int] = []
+
+    def stream(posts: list[tuple[str, bytes]]) -> None:
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        time.sleep(max(0.0, due - time.time()))
+        for path, body in posts:
+            connection.request("POST", path, body=body, headers=headers)
+            answer = connection.getresponse()
+            answer.read()
+            if answer.status != 200:
+                refused.append(answer.status)
+        connection.close()
+
+    threads = [threading.Thread(target=stream, args=(s,)) for s in streams]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if refused:
+        raise Broken(f"baseline posts were refused: {refused[:5]}")
+    return time.time()
+
+
+def floor_run(work: Path, sandbox: SandboxProcess, posts: int, accounts: int,
+              how: str) -> dict[str, float]:
+    """One baseline sender (`how`: shared, per-account or threads) on a fresh burst."""
+    due = time.time() + 1.0
+    path = write_calendar(work / f"floor-{how}", due, posts, accounts)
+    cal = build.load([str(path)])
+    streams: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+    for entry in cal.entries.values():
+        (request,) = render(cal, entry, cal.accounts[entry.to[0]])
+        streams[entry.to[0]].append(
+            (request.path, json.dumps(request.body, separators=(",", ":")).encode()))
+    sandbox.reset()
+    creds = Credentials.from_env(sandbox.env())
+    if how == "threads":
+        done = _threads(sandbox.url, creds, due, list(streams.values()))
+    else:
+        done = asyncio.run(_httpx(sandbox.url, creds, due, list(streams.values()),
+                                  shared=how == "shared"))
+    records = sandbox.received()
+    return {"received": len(records), "sent": len(records),
+            "max_arrival_s": max(r["at"] for r in records) - due,
+            "first_arrival_s": min(r["at"] for r in records) - due, "completion_s": done - due}
+
+
+BASELINES = {
+    "shared": "bare httpx, one shared pool (baseline)",
+    "per-account": "bare httpx, one client per account",
+    "threads": "http.client, one thread per account (no httpx)",
+}
+
+
+def run(args: argparse.Namespace) -> Result:
+    posts, accounts, lead = (50, 10, 3.0) if args.small else (1000, 100, 5.0)
+    result = Result("burst")
+    with harness.workdir("burst", args.keep) as work, \
+            SandboxProcess(work, latency_ms=LATENCY_MS) as sandbox:
+        ours = daemon_run(work, sandbox, posts, accounts, lead)
+        dupes = calgen.duplicates(sandbox.received())
+        floors = {how: floor_run(work, sandbox, posts, accounts, how) for how in BASELINES}
+    keys = ("received", "first_arrival_s", "max_arrival_s", "completion_s")
+    print(f"{posts} posts due at one instant across {accounts} accounts "
+          f"({posts // accounts} each), sandbox latency {LATENCY_MS:g} ms")
+    rows = [("pushcal run", *(ours[k] for k in keys), 1.0)]
+    rows += [(BASELINES[how], *(found[k] for k in keys),
+              found["max_arrival_s"] / ours["max_arrival_s"]) for how, found in floors.items()]
+    print(harness.table(("sender", *keys, "x pushcal"), rows))
+    ratio = ours["max_arrival_s"] / floors["shared"]["max_arrival_s"]
+    print(f"pushcal / shared-pool baseline: last arrival {ratio:.2f}x; pushcal / thread floor: "
+          f"{ours['max_arrival_s'] / floors['threads']['max_arrival_s']:.2f}x")
+    result.figures = {"posts": posts, "accounts": accounts, "latency_ms": LATENCY_MS,
+                      "pushcal": ours, "baselines": floors, "ratio_max_arrival": ratio}
+    result.target(f"all {posts} sent once ({ours['sent']:g} sent, {ours['received']:g} received, "
+                  f"{dupes} duplicates)",
+                  ours["sent"] == posts and ours["received"] == posts and dupes == 0)
+    result.target(f"last arrival within {TARGET_S:g} s of due (got {ours['max_arrival_s']:.2f} s)",
+                  ours["max_arrival_s"] <= TARGET_S)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(run, harness.options(__doc__.split("\n")[0])))
