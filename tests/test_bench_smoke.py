@@ -1,0 +1,71 @@
+"""Each benchmark still runs: `bench/NAME.py --small`, end to end, in seconds.
+
+Speed is the benchmarks' business, never a test's: a benchmark may report FAIL (exit 1) on a
+busy machine and this test still passes. What it checks is that the run worked: exit 0 or
+1, never 2 ("broken"), and the figures it wrote with `--json` show the work was really done
+(every post delivered once, every entry validated, the reload seen).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _validate(figures: dict[str, Any]) -> None:
+    assert figures["pushcal_said"].startswith("ok: 5 files, 500 entries")
+    assert set(figures["best_wall_s"]) >= {"pushcal validate DIR", "check-jsonschema",
+                                           "libyaml load (floor)"}
+
+
+def _send(figures: dict[str, Any]) -> None:
+    for rounds in figures["rounds_detail"].values():
+        assert [r["posts"] for r in rounds] == [100]
+    assert figures["cpu_ms_per_post"] > 0
+
+
+def _fire(figures: dict[str, Any]) -> None:
+    assert figures["pushcal"]["n"] == 50
+    assert figures["baseline"]["n"] == 50
+    assert figures["duplicates"] == 0
+
+
+def _burst(figures: dict[str, Any]) -> None:
+    assert (figures["pushcal"]["sent"], figures["pushcal"]["received"]) == (50, 50)
+    assert {how: b["received"] for how, b in figures["baselines"].items()} == {
+        "shared": 50, "per-account": 50, "threads": 50}
+
+
+def _scale(figures: dict[str, Any]) -> None:
+    assert figures["occurrences"] >= 2000
+    assert figures["jobs"] > 0
+    assert figures["jobs_touched"] == 2  # the moved entry's old instant and its new one
+    assert figures["peak_rss_mb"] > 0
+
+
+CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "validate": _validate, "send_throughput": _send, "fire_precision": _fire, "burst": _burst,
+    "scale": _scale,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_benchmark_runs_small(name: str, tmp_path: Path) -> None:
+    report = tmp_path / "result.json"
+    done = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), "--small", "--json",
+                           str(report)], capture_output=True, text=True, timeout=240, check=False)
+    shown = f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    assert done.returncode in (0, 1), shown
+    result = json.loads(report.read_text())
+    assert result["name"] == name and result["small"] is True, shown
+    assert result["targets"], shown
+    assert ("PASS" if result["passed"] else "FAIL") in done.stdout, shown
+    CHECKS[name](result["figures"])
