@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 a user-facing failure (bad calendar, refused request, missin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -120,7 +121,9 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     """Run one command; return its exit code."""
     ctx = ctx or Context()
     try:
-        args = _parser().parse_args(argv)
+        # argparse writes usage, --help and errors to the process streams: send them to ours.
+        with contextlib.redirect_stdout(ctx.out), contextlib.redirect_stderr(ctx.err):
+            args = _parser().parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
     args.state_given = getattr(args, "state", None) is not None

@@ -50,10 +50,9 @@ def print_problems(problems: Sequence[Problem], fmt: str, ctx: Context) -> None:
         ctx.out.write(output.problems_github(problems))
     else:
         ctx.out.write(output.problems_text(problems))
-        count = len(problems)
         files = len({p.file for p in problems})
-        print(f"pushcal: {count} problem{'s' * (count != 1)} in {files} "
-              f"file{'s' * (files != 1)}", file=ctx.err)
+        print(f"pushcal: {output.count(len(problems), 'problem')} in "
+              f"{output.count(files, 'file')}", file=ctx.err)
 
 
 def validate(args: argparse.Namespace, ctx: Context) -> int:
@@ -62,9 +61,10 @@ def validate(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write("[]\n")
     elif args.format == "text":
         kinds = len({e.kind for e in cal.entries.values()})
-        print(f"ok: {len(cal.files)} file{'s' * (len(cal.files) != 1)}, "
-              f"{len(cal.entries)} entries of {kinds} kinds, {len(cal.accounts)} accounts, "
-              f"{len(cal.media)} media", file=ctx.out)
+        print(f"ok: {output.count(len(cal.files), 'file')}, "
+              f"{output.count(len(cal.entries), 'entry', 'entries')} of "
+              f"{output.count(kinds, 'kind')}, {output.count(len(cal.accounts), 'account')}, "
+              f"{output.count(len(cal.media), 'medium', 'media')}", file=ctx.out)
     return 0
 
 

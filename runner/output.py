@@ -30,6 +30,11 @@ def local(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} {moment.tzname()} ({offset[:3]}:{offset[3:]})"
 
 
+def count(n: int, one: str, many: str | None = None) -> str:
+    """`1 entry`, `2 entries`."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def problems_text(problems: Sequence[Problem]) -> str:
     return "".join(p.render() + "\n" for p in problems)
 

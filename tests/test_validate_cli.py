@@ -103,7 +103,7 @@ def test_text_format_is_one_line_per_problem_and_a_count(pushcal: Any, two_broke
 
 
 @pytest.mark.parametrize(("fmt", "out"), [
-    ("text", "ok: 1 file, 1 entries of 1 kinds, 1 accounts, 0 media\n"),
+    ("text", "ok: 1 file, 1 entry of 1 kind, 1 account, 0 media\n"),
     ("json", "[]\n"),
     ("github", ""),
 ])
@@ -126,8 +126,8 @@ def test_usage_errors_exit_2(pushcal: Any, capsys: pytest.CaptureFixture[str],
     run = pushcal(argv)
     assert run.code == 2, str(run)
     assert run.out == "", str(run)
-    # argparse writes its usage text to the process's stderr, not to the Context's stream.
-    assert "usage: pushcal" in capsys.readouterr().err
+    assert "usage: pushcal" in run.err, str(run)
+    assert capsys.readouterr().err == ""  # nothing leaks past the Context's streams
 
 
 def test_several_files_and_a_folder_make_one_calendar(pushcal: Any, tmp_path: Path) -> None:
@@ -138,13 +138,13 @@ def test_several_files_and_a_folder_make_one_calendar(pushcal: Any, tmp_path: Pa
     write(tmp_path / "posts" / "notes.txt", "not a calendar")
     write(tmp_path / "posts" / ".hidden.yaml", "this: [is not read")
     run = pushcal(["validate", accounts, str(tmp_path / "posts")])
-    assert (run.code, run.out) == (0, "ok: 3 files, 2 entries of 1 kinds, 2 accounts, 0 media\n"), str(run)
+    assert (run.code, run.out) == (0, "ok: 3 files, 2 entries of 1 kind, 2 accounts, 0 media\n"), str(run)
 
 
 def test_a_file_named_twice_is_read_once(pushcal: Any, tmp_path: Path) -> None:
     cal = write(tmp_path / "cal.yaml", GOOD)
     run = pushcal(["validate", cal, cal, str(tmp_path)])
-    assert (run.code, run.out) == (0, "ok: 1 file, 1 entries of 1 kinds, 1 accounts, 0 media\n"), str(run)
+    assert (run.code, run.out) == (0, "ok: 1 file, 1 entry of 1 kind, 1 account, 0 media\n"), str(run)
 
 
 def test_problems_are_sorted_by_place_across_files(pushcal: Any, tmp_path: Path) -> None:
