@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from runner import rules, schema, source, times
+from runner import expand, rules, schema, source, times
 from runner.errors import InvalidCalendar, Problem
 from runner.model import (
     DEFAULT_GRACE,
@@ -249,18 +249,38 @@ def _repeat(b: _Builder, doc: Document, path: Path, data: Mapping[str, Any], sta
         if until < start:
             b.report(doc, (*path, "until"), "`until` is before the first occurrence (`at`)")
             return None
-    skip_days, skip_times = set(), set()
+    skips: dict[date | datetime, int] = {}
     for index, text in enumerate(data.get("except", [])):
         written = _time(b, doc, (*path, "except", index), text)
         if written is None:
             return None
-        if written.has_time:
-            skip_times.add(_wall(written, tz))
-        else:
-            skip_days.add(written.wall.date())
+        skips[_wall(written, tz) if written.has_time else written.wall.date()] = index
     on = tuple(sorted(WEEKDAYS.index(d) for d in data.get("on", [])))
-    return Repeat(data["every"], data.get("interval", 1), on, until, data.get("count"),
-                  frozenset(skip_days), frozenset(skip_times))
+    rule = Repeat(data["every"], data.get("interval", 1), on, until, data.get("count"),
+                  frozenset(k for k in skips if not isinstance(k, datetime)),
+                  frozenset(k for k in skips if isinstance(k, datetime)))
+    unmatched = _unmatched(start, rule, set(skips))
+    for skip in unmatched:
+        b.report(doc, (*path, "except", skips[skip]), f"'{data['except'][skips[skip]]}' is not an "
+                 "occurrence of this entry, so skipping it changes nothing",
+                 f"occurrences are at {start:%H:%M}; check the date and time")
+    return None if unmatched else rule
+
+
+def _unmatched(start: datetime, rule: Repeat, skips: set[date | datetime]) -> list[date | datetime]:
+    """The `except` days and times that no occurrence falls on: likely typos, and a typo
+    there means the post goes out on the very day it was meant to skip."""
+    if not skips:
+        return []
+    last = max(s if not isinstance(s, datetime) else s.date() for s in skips)
+    for index, wall in enumerate(expand.candidates(start, rule)):
+        if (rule.count is not None and index >= rule.count) or wall.date() > last or (
+                rule.until is not None and wall > rule.until):
+            break
+        skips.discard(wall)
+        skips.discard(wall.date())
+    return sorted(skips, key=lambda s: (s if isinstance(s, datetime)
+                                        else datetime.combine(s, datetime.min.time())))
 
 
 def problems_of(error: InvalidCalendar) -> Iterator[str]:

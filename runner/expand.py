@@ -82,7 +82,7 @@ def walls(entry: Entry) -> Iterator[datetime]:
     if rule is None:
         yield entry.start
         return
-    for index, wall in enumerate(_candidates(entry.start, rule)):
+    for index, wall in enumerate(candidates(entry.start, rule)):
         if rule.count is not None and index >= rule.count:
             return
         if rule.until is not None and wall > rule.until:
@@ -92,7 +92,8 @@ def walls(entry: Entry) -> Iterator[datetime]:
         yield wall
 
 
-def _candidates(first: datetime, rule: Repeat) -> Iterator[datetime]:
+def candidates(first: datetime, rule: Repeat) -> Iterator[datetime]:
+    """The rule's wall times from `first` on, before `count`, `until` and `except` apply."""
     clock = first.time()
     if rule.every == "day":
         step = 0
