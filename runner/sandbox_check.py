@@ -1,8 +1,9 @@
 """Checking a push request's body against the endpoint table, as OneAll would refuse it.
 
 Everything endpoint-specific comes from `runner.endpoints` (object key nesting, field types,
-required, any_of, exclusive); this module only knows what the JSON types mean. A refusal is
-an HTTP 400 whose `info` names every problem found, so one round trip tells the whole story.
+required, any_of, exclusive, URL fields, enumerated values); this module only knows what the
+JSON types mean. A refusal is an HTTP 400 whose `info` names every problem found, so one
+round trip tells the whole story.
 """
 
 from __future__ import annotations
@@ -12,15 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from runner.endpoints import PRIVACY_STATUSES, SECTION_STYLES, SECTION_TYPES, Endpoint, FieldType
+from runner.endpoints import Endpoint, FieldType
 from runner.sandbox_envelope import Refused
-
-# The table types these fields only as "str"; their allowed values live beside it.
-_ENUMERATED: dict[str, tuple[str, ...]] = {
-    "privacy_status": PRIVACY_STATUSES,
-    "type": SECTION_TYPES,
-    "style": SECTION_STYLES,
-}
 
 
 def parse_json(content_type: str | None, raw: bytes) -> Any:
@@ -70,7 +64,7 @@ def check_fields(endpoint: Endpoint, fields: Mapping[str, Any]) -> None:
         *_unknown(endpoint, fields),
         *_missing(endpoint, fields),
         *(p for name, value in fields.items() if name in endpoint.fields
-          for p in _value_problems(name, endpoint.fields[name], value)),
+          for p in _value_problems(endpoint, name, value)),
         *_combinations(endpoint, fields),
     ]
     if problems:
@@ -101,12 +95,14 @@ def _combinations(endpoint: Endpoint, fields: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _value_problems(name: str, kind: FieldType, value: Any) -> list[str]:
+def _value_problems(endpoint: Endpoint, name: str, value: Any) -> list[str]:
+    kind, allowed = endpoint.fields[name], endpoint.enums.get(name)
     if not _has_type(kind, value):
         return [f"'{name}' must be {_DESCRIPTIONS[kind]}, got {_json_type(value)}"]
-    if name in _ENUMERATED and value not in _ENUMERATED[name]:
-        return [f"'{name}' must be one of {', '.join(_ENUMERATED[name])}, got {value!r}"]
-    if _is_url_field(name) and not _is_web_url(value):
+    if allowed is not None and value not in allowed:
+        return [f"'{name}' must be one of {', '.join(allowed)}, got {value!r}"]
+    # OneAll fetches media by URL, so a URL that is not one fails there, not later.
+    if name in endpoint.url_fields and not _is_web_url(value):
         return [f"'{name}' must be an absolute http(s) URL, got {value!r}"]
     return []
 
@@ -127,11 +123,6 @@ def _has_type(kind: FieldType, value: Any) -> bool:
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
-
-
-def _is_url_field(name: str) -> bool:
-    # OneAll fetches media by URL, so a URL that is not one fails there, not later.
-    return name in ("url", "link", "picture") or name.endswith("_url")
 
 
 def _is_web_url(value: str) -> bool:

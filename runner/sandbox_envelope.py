@@ -47,21 +47,3 @@ def encode(document: Any) -> bytes:
     """JSON bytes for the wire."""
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
-
-# Where a created object would be seen on its network: plausible, not promised by OneAll.
-_LOCATIONS = {
-    "facebook": "https://www.facebook.com/{id}",
-    "linkedin": "https://www.linkedin.com/feed/update/urn:li:activity:{id}/",
-    "pinterest": "https://www.pinterest.com/pin/{id}/",
-    "pinterest/board": "https://www.pinterest.com/board/{id}/",
-    "twitter": "https://twitter.com/i/web/status/{id}",
-    "youtube": "https://www.youtube.com/watch?v={id}",
-    "youtube/playlist": "https://www.youtube.com/playlist?list={id}",
-    "youtube/section": "https://www.youtube.com/channel/sections/{id}",
-}
-
-
-def location(provider: str, kind: str, object_id: str) -> str:
-    """A plausible public URL of an object (`kind`: post, picture, board...) on its network."""
-    template = _LOCATIONS.get(f"{provider}/{kind}") or _LOCATIONS[provider]
-    return template.format(id=object_id)

@@ -15,14 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.endpoints import QUEUED_FIELD, QUEUED_VALUE, Endpoint
+from runner.endpoints import QUEUED_RESULT, Endpoint
 from runner.sandbox_callback import deliver_later
 from runner.sandbox_check import check_fields, parse_json, unwrap
 from runner.sandbox_envelope import Refused, envelope
 from runner.sandbox_routes import match_push
 from runner.sandbox_world import Stored, World, object_kind
 
-CALLBACK_FIELD = "callback_url"  # the async endpoints' field naming where the outcome goes
 _IDENTITY_IN_PATH = re.compile(r"/(?:push|pull)/identities/([^/]+)/")
 
 
@@ -86,8 +85,7 @@ def _create(ctx: PushContext, seq: int, path: str, content_type: str | None,
     stored, duplicate_of = ctx.world.create(seq, endpoint, route.identity, route.params,
                                             document, fields)
     if endpoint.asynchronous:
-        data = {"provider": endpoint.provider, "object": object_kind(endpoint),
-                QUEUED_FIELD: QUEUED_VALUE}
+        data = {"provider": endpoint.provider, "object": object_kind(endpoint), **QUEUED_RESULT}
         info, callback = "The upload has been queued", _callback(ctx, path, stored)
     else:
         data, info, callback = result_data(stored), "The request has been processed", None
@@ -107,7 +105,8 @@ def result_data(stored: Stored) -> dict[str, str]:
 
 
 def _callback(ctx: PushContext, path: str, stored: Stored) -> str | None:
-    url = stored.fields.get(CALLBACK_FIELD)
+    name = stored.endpoint.callback_field
+    url = stored.fields.get(name) if name else None
     if not isinstance(url, str):
         return None
     final = envelope(resource=path, code=200, info="The upload has been completed",

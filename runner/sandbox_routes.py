@@ -1,8 +1,9 @@
 """Which OneAll resource a request path names: a push endpoint or a pull listing.
 
 Push paths come from the endpoint table's templates (`PUSH_PREFIX` + `Endpoint.path`),
-pull paths from the listing table in `sandbox_pull`; both capture the identity token and
-the `{param}` slots. A path that names nothing answers 404, like OneAll's unknown resource.
+pull paths from its listing table (`PULL_PREFIX` + `Listing.path`); both capture the identity
+token and the `{param}` slots, whose values must have the table's `PARAM_SHAPES`. A path
+that names nothing answers 404, like OneAll's unknown resource.
 """
 
 from __future__ import annotations
@@ -11,21 +12,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from runner.endpoints import ENDPOINTS, PUSH_PREFIX, Endpoint
+from runner.endpoints import ENDPOINTS, PARAM_SHAPES, PUSH_PREFIX, Endpoint
 from runner.sandbox_envelope import Refused
 
-PULL_PREFIX = "/pull/identities/{identity}/"
-
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
-
-# What a path parameter's value looks like on its network. Pinterest board ids are numbers,
-# so a board given by name fails here, as it would at OneAll; YouTube ids are url-safe text.
-_PARAM_SHAPES = {
-    "board": (re.compile(r"\d+\Z"), "Pinterest board ids are digits"),
-    "page": (re.compile(r"\d+\Z"), "Facebook page ids are digits"),
-    "group": (re.compile(r"\d+\Z"), "Facebook group ids are digits"),
-    "playlist": (re.compile(r"[A-Za-z0-9_-]+\Z"), "YouTube ids are letters, digits, - and _"),
-}
+_SHAPES = {name: re.compile(shape.pattern) for name, shape in PARAM_SHAPES.items()}
 
 
 @dataclass(frozen=True)
@@ -76,6 +67,6 @@ def _check_identity(identity: str) -> None:
 
 def _check_params(params: dict[str, str]) -> None:
     for name, value in params.items():
-        shape = _PARAM_SHAPES.get(name)
-        if shape and not shape[0].match(value):
-            raise Refused(404, f"unknown {name} {value!r}: {shape[1]}")
+        shape = _SHAPES.get(name)
+        if shape and not shape.fullmatch(value):
+            raise Refused(404, f"unknown {name} {value!r}: {PARAM_SHAPES[name].why}")

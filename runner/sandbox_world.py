@@ -16,15 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runner.endpoints import Endpoint
-from runner.sandbox_envelope import Refused, location
+from runner.endpoints import ATTACHMENTS_FIELD, CREATE_POST_FIELD, Endpoint, location_of
+from runner.sandbox_envelope import Refused
 from runner.sandbox_faults import FaultDice, Faults
-
-ATTACHMENT_FIELD = "attachments"
-_UPLOAD_IDS = ("picture_id", "video_id")  # endpoints answering these issue attachable media
-# Unattached Twitter pictures vanish after 24 h (oneall-push-api.md, doc); the table has no
-# column for it, so it is kept here, keyed by endpoint.
-_EXPIRES_AFTER_S = {"twitter/picture": 24 * 3600.0}
 
 
 @dataclass(frozen=True)
@@ -61,13 +55,13 @@ class Stored:
     @property
     def location(self) -> str:
         """Where the object would be seen on its network."""
-        return location(self.endpoint.provider, object_kind(self.endpoint), self.object_id)
+        return location_of(self.endpoint, self.object_id)
 
     @property
     def attachable(self) -> bool:
         """An upload that a later post may list in `attachments`."""
-        return self.endpoint.id_field in _UPLOAD_IDS and (
-            "create_post" not in self.endpoint.fields or self.upload_only)
+        kind = self.endpoint.attachable
+        return kind == "always" or (kind == "upload_only" and self.upload_only)
 
 
 def object_kind(endpoint: Endpoint) -> str:
@@ -131,9 +125,9 @@ class World:
         key = json.dumps([endpoint.key, identity, sorted(params.items()), document],
                          sort_keys=True)
         with self._lock:
-            self._check_attachments(identity, fields.get(ATTACHMENT_FIELD, ()))
+            self._check_attachments(identity, fields.get(ATTACHMENTS_FIELD, ()))
             stored = Stored(seq, str(next(self._ids)), endpoint, identity, dict(params),
-                            dict(fields), self._clock(), fields.get("create_post") is False)
+                            dict(fields), self._clock(), fields.get(CREATE_POST_FIELD) is False)
             self._objects[stored.object_id] = stored
             first = self._creators.setdefault(key, seq)
         return stored, (first if first != seq else None)
@@ -141,8 +135,7 @@ class World:
     def _check_attachments(self, identity: str, ids: Any) -> None:
         for object_id in ids:
             media = self._objects.get(object_id)
-            if media is None or media.identity != identity or media.endpoint.id_field not in \
-                    _UPLOAD_IDS:
+            if media is None or media.identity != identity or media.endpoint.attachable == "no":
                 raise Refused(400, f"unknown attachment id {object_id!r}: not a picture or "
                                    f"video uploaded through identity {identity}")
             if not media.attachable:
@@ -151,7 +144,7 @@ class World:
             self._check_expiry(media)
 
     def _check_expiry(self, media: Stored) -> None:
-        limit = _EXPIRES_AFTER_S.get(media.endpoint.key)
+        limit = media.endpoint.expires_after_s
         age = self._clock() - media.at
         if limit is not None and age > limit:
             raise Refused(400, f"attachment id {media.object_id!r} has expired: unattached "
