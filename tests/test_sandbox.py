@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import queue
+import re
 import threading
 import time
 import uuid
@@ -21,7 +22,17 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.endpoints import ENDPOINTS, QUEUED_FIELD, QUEUED_VALUE, Endpoint
+from runner.endpoints import (
+    ATTACHMENTS_FIELD,
+    ENDPOINTS,
+    LOCATIONS,
+    PARAM_SHAPES,
+    PULL_LISTINGS,
+    QUEUED_FIELD,
+    QUEUED_VALUE,
+    Endpoint,
+    Listing,
+)
 from runner.sandbox import (
     SANDBOX_PRIVATE_KEY,
     SANDBOX_PUBLIC_KEY,
@@ -556,3 +567,176 @@ def test_serve_forever_logs_each_request_and_a_summary() -> None:
     assert two.endswith("DUPLICATE of #1")
     assert last == ("sandbox stopped: 2 push requests, 2 created, 1 duplicates, 0 faults "
                     "(answers 200: 2)")
+
+
+# --- the table's columns, as the sandbox applies them -------------------------------------
+
+SAMPLE_IDS = {**PARAMS, "page": PAGE, "group": "203948576102938", "company": "12345678"}
+URL_FIELDS = [(key, name) for key, row in sorted(ENDPOINTS.items()) for name in row.url_fields]
+ENUMS = [(key, name, allowed) for key, row in sorted(ENDPOINTS.items())
+         for name, allowed in row.enums.items()]
+# Facebook and Twitter posts take attachments; every endpoint of those providers is tried.
+POST_WITH_ATTACHMENTS = {"facebook": "facebook/post", "twitter": "twitter/post"}
+ATTACHING = sorted(key for key, row in ENDPOINTS.items() if row.provider in POST_WITH_ATTACHMENTS)
+
+
+def slots(path: str) -> list[str]:
+    return re.findall(r"\{(\w+)\}", path)
+
+
+@pytest.mark.parametrize(("key", "name"), URL_FIELDS)
+def test_url_fields_refuse_what_is_not_a_web_url(client: httpx.Client, key: str,
+                                                 name: str) -> None:
+    response = push(client, key, identity(), {**minimal(ENDPOINTS[key]), name: "launch.jpg"})
+    assert response.status_code == 400
+    assert f"'{name}' must be an absolute http(s) URL, got 'launch.jpg'" in status(response)["info"]
+
+
+@pytest.mark.parametrize("key", sorted(ENDPOINTS))
+def test_text_fields_outside_url_fields_take_plain_text(client: httpx.Client, key: str) -> None:
+    row = ENDPOINTS[key]
+    fields = {name: f"https://cdn.example.com/{name}" if name in row.url_fields else
+              row.enums[name][0] if name in row.enums else f"plain {name}"
+              for name, kind in row.fields.items() if kind == "str"}
+    response = push(client, key, identity(), {**minimal(row), **fields})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(("key", "name", "allowed"), ENUMS)
+def test_enumerated_fields_take_only_their_values(client: httpx.Client, key: str, name: str,
+                                                  allowed: tuple[str, ...]) -> None:
+    row, who = ENDPOINTS[key], identity()
+    for good in allowed:
+        assert push(client, key, who, {**minimal(row), name: good}).status_code == 200
+    response = push(client, key, who, {**minimal(row), name: "other"})
+    assert response.status_code == 400
+    assert f"'{name}' must be one of {', '.join(allowed)}, got 'other'" in status(response)["info"]
+
+
+@pytest.mark.parametrize("name", sorted(PARAM_SHAPES))
+def test_path_ids_of_another_shape_name_nothing(client: httpx.Client, name: str) -> None:
+    pushes = [row for row in ENDPOINTS.values() if name in row.path_params]
+    pulls = [row for row in PULL_LISTINGS if name in slots(row.path)]
+    assert pushes or pulls, f"PARAM_SHAPES[{name!r}] is used by no path"
+    for row in pushes:
+        params = {**SAMPLE_IDS, name: "x.y"}
+        path = row.full_path(identity(), **{p: params[p] for p in row.path_params})
+        response = client.post(path, json=wrap(row, minimal(row)))
+        assert response.status_code == 404
+        assert PARAM_SHAPES[name].why in status(response)["info"]
+    for listing in pulls:
+        path = listing.path.format(**{**SAMPLE_IDS, name: "x.y"})
+        response = client.get(f"/pull/identities/{identity()}/{path}")
+        assert response.status_code == 404
+        assert PARAM_SHAPES[name].why in status(response)["info"]
+
+
+@pytest.mark.parametrize("listing", PULL_LISTINGS, ids=lambda listing: listing.path)
+def test_each_pull_listing_shows_what_its_push_endpoints_created(
+        client: httpx.Client, sandbox: Sandbox, listing: Listing) -> None:
+    who = identity()
+    for key in listing.lists:
+        row = ENDPOINTS[key]
+        assert row.provider == listing.provider
+        fields = minimal(row)
+        if listing.scope and listing.scope[1] in row.fields:
+            fields[listing.scope[1]] = SAMPLE_IDS[listing.scope[0]]
+        params = {p: SAMPLE_IDS[p] for p in row.path_params}
+        response = client.post(row.full_path(who, **params), json=wrap(row, fields))
+        assert response.status_code == 200, response.text
+    path = listing.path.format(**SAMPLE_IDS)
+    listed = client.get(f"/pull/identities/{who}/{path}")
+    assert data(listed)["provider"] == listing.provider
+    ids = [entry["id"] for entry in entries(listed, listing.name)]
+    created = [record.created for record in sandbox.created()]
+    assert ids[len(ids) - len(created):] == created and len(created) == len(listing.lists)
+    if listing.scope:  # the same listing for another page, board... shows none of them
+        elsewhere = listing.path.format(**{**SAMPLE_IDS, listing.scope[0]: "42"})
+        assert entries(client.get(f"/pull/identities/{who}/{elsewhere}"), listing.name) == []
+
+
+def test_url_fields_are_the_fields_named_as_urls() -> None:
+    """A new row that forgets `url_fields` would let a relative media path through."""
+    for row in ENDPOINTS.values():
+        named = {n for n in row.fields if n in ("url", "link", "picture") or n.endswith("_url")}
+        assert set(row.url_fields) == named, row.key
+
+
+def attach(client: httpx.Client, who: str, provider: str, media: str) -> httpx.Response:
+    row = ENDPOINTS[POST_WITH_ATTACHMENTS[provider]]
+    return push(client, row.key, who, {**minimal(row), ATTACHMENTS_FIELD: [media]})
+
+
+def create(client: httpx.Client, sandbox: Sandbox, key: str, who: str,
+           **extra: Any) -> str:
+    row = ENDPOINTS[key]
+    fields = {**minimal(row), **({"id": PAGE} if "id" in row.required else {}), **extra}
+    assert push(client, key, who, fields).status_code == 200
+    return str(sandbox.created()[-1].created)
+
+
+@pytest.mark.parametrize("key", ATTACHING)
+def test_only_the_tables_attachable_uploads_can_be_attached(
+        client: httpx.Client, sandbox: Sandbox, key: str) -> None:
+    row, who = ENDPOINTS[key], identity()
+    media = create(client, sandbox, key, who)  # create_post left at its default (true)
+    response = attach(client, who, row.provider, media)
+    if row.attachable == "always":
+        assert response.status_code == 200, response.text
+        return
+    assert response.status_code == 400
+    info = status(response)["info"]
+    if row.attachable == "no":
+        assert f"unknown attachment id '{media}'" in info
+        return
+    assert "create_post false" in info
+    unposted = create(client, sandbox, key, who, create_post=False)
+    assert attach(client, who, row.provider, unposted).status_code == 200
+
+
+@pytest.mark.parametrize("key", [key for key in ATTACHING if ENDPOINTS[key].attachable != "no"])
+def test_uploads_expire_only_where_the_table_says(
+        client: httpx.Client, sandbox: Sandbox, clock: Clock, key: str) -> None:
+    row, who = ENDPOINTS[key], identity()
+    extra = {"create_post": False} if row.attachable == "upload_only" else {}
+    media = create(client, sandbox, key, who, **extra)
+    clock.now += (row.expires_after_s or 30 * 24 * 3600.0) + 1
+    response = attach(client, who, row.provider, media)
+    if row.expires_after_s is None:
+        assert response.status_code == 200, response.text
+    else:
+        assert response.status_code == 400
+        assert f"attachment id '{media}' has expired" in status(response)["info"]
+
+
+@pytest.mark.parametrize("key", sorted(ENDPOINTS))
+def test_only_asynchronous_rows_have_an_optional_url_callback_field(key: str) -> None:
+    row = ENDPOINTS[key]
+    if not row.asynchronous:
+        assert row.callback_field is None
+        return
+    assert row.callback_field in row.url_fields
+    assert row.callback_field not in row.required
+
+
+def test_every_location_key_is_a_provider_or_an_endpoint() -> None:
+    providers = {row.provider for row in ENDPOINTS.values()}
+    assert providers <= set(LOCATIONS)
+    assert set(LOCATIONS) - providers <= set(ENDPOINTS)
+
+
+@pytest.mark.parametrize("key", sorted(k for k, row in ENDPOINTS.items() if row.location_field))
+def test_created_objects_are_found_where_the_table_locates_them(
+        client: httpx.Client, sandbox: Sandbox, key: str) -> None:
+    row = ENDPOINTS[key]
+    response = push(client, key, identity(), minimal(row))
+    assert response.status_code == 200, response.text
+    template = (LOCATIONS.get(key) or LOCATIONS[row.provider]).template
+    assert data(response)[str(row.location_field)] == template.format(
+        id=sandbox.created()[0].created)
+
+
+@pytest.mark.parametrize("key", ["facebook/group/picture", "facebook/group/video",
+                                 "facebook/page/picture", "facebook/page/video"])
+def test_inferred_create_post_on_group_and_page_media_is_noted(key: str) -> None:
+    assert "create_post inferred" in ENDPOINTS[key].notes
