@@ -123,9 +123,10 @@ class Daemon:
             # Said anyway: whoever sent SIGHUP wants to see that it was heard.
             self.log("reloaded", reason=reason, entries=len(calendar.entries), unchanged=True)
             return True
-        self.calendar = calendar
+        before, self.calendar = self.calendar, calendar
         self.commit = head_commit(self.paths)
         touched = self.sync()
+        self._catch_up(before)
         self.log("reloaded", reason=reason, entries=len(calendar.entries), jobs_touched=touched)
         return True
 
@@ -177,17 +178,21 @@ class Daemon:
             if occ is not None:
                 self.workers.put(Job(occ))
 
-    def _catch_up(self) -> None:
-        """Occurrences that fell due while the daemon was down: within grace they are sent
-        once, late; beyond it the worker records them `missed`."""
+    def _catch_up(self, before: Calendar | None = None) -> None:
+        """Occurrences that fell due while the daemon was down, or that an edit moved into
+        the past (those not already due in the calendar `before` it): within grace they are
+        sent once, late; beyond it the worker records them `missed`."""
         now = self.clock.now()
+        since = now - self.lookback
         settled = self.ledger.keys_in(SETTLED)
-        late = [o for o in expand.expand(self.calendar, now - self.lookback, now)
-                if (o.key, o.account) not in settled]
+        known = set() if before is None else {
+            (o.key, o.account, o.due) for o in expand.expand(before, since, now)}
+        late = [o for o in expand.expand(self.calendar, since, now)
+                if (o.key, o.account) not in settled and (o.key, o.account, o.due) not in known]
         for occ in late:
             self.workers.put(Job(occ))
         if late:
-            self.log("catching-up", occurrences=len(late), since=(now - self.lookback).isoformat())
+            self.log("catching-up", occurrences=len(late), since=since.isoformat())
 
     def _delivered(self, delivery: Delivery) -> None:
         row = delivery.row
