@@ -318,3 +318,23 @@ def test_a_stalled_loop_loses_nothing_that_fell_due_meanwhile(rig: Rig, sandbox:
     row = rig.rows()[("alpha", "page")]
     assert (row.state, row.attempts) == (State.SENT, 1)
     assert created(sandbox) == Counter({("alpha", "page"): 1})
+
+
+def test_an_edit_that_moves_a_post_into_the_past_meets_the_lateness_policy(
+        rig: Rig, sandbox: Sandbox) -> None:
+    now = datetime.now(UTC)
+    rig.write(calendar([post("alpha", soon(3600), ["page"]), post("beta", soon(3600), ["page"])]))
+
+    async def move(daemon: Daemon) -> None:
+        rig.write(calendar([post("alpha", stamp(now - timedelta(minutes=2)), ["page"]),
+                            post("beta", stamp(now - timedelta(hours=2)), ["page"])]))
+        assert await daemon.reload("test") is True
+
+    log = asyncio.run(rig.run(rig.settled(("alpha", "page"), ("beta", "page")), script=move,
+                              timeout=5))
+
+    rows = rig.rows()
+    assert rows[("alpha", "page")].state is State.SENT
+    assert rows[("beta", "page")].state is State.MISSED
+    assert created(sandbox) == Counter({("alpha", "page"): 1})
+    assert "catching-up occurrences=2" in log
