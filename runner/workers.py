@@ -87,8 +87,15 @@ class Workers:
                 return
             task = asyncio.create_task(self._one(job))
             self.inflight.add(task)
-            task.add_done_callback(self.inflight.discard)
-            delivery = await asyncio.shield(task)
+            task.add_done_callback(self._finished)
+            await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[Delivery | None]) -> None:
+        # Reported from the task, not the worker: a delivery that completes while shutdown
+        # waits for it (its worker already cancelled) is still logged, remote id and all.
+        self.inflight.discard(task)
+        if not task.cancelled() and task.exception() is None:
+            delivery = task.result()
             if delivery is not None:
                 self._on_delivered(delivery)
 
