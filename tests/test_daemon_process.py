@@ -125,7 +125,10 @@ def test_sigterm_lets_sends_in_flight_finish_and_exits_0(rig: Rig, children: lis
 
     assert in_state(rig, State.SENT) == {("alpha", "page"), ("alpha", "tw")}
     assert created(rig.sandbox) == Counter({("alpha", "page"): 1, ("alpha", "tw"): 1})
-    assert " stopped sent=2" in child.log()
+    log = child.log()
+    assert " stopped sent=2" in log
+    for account in ("page", "tw"):
+        assert f" delivered entry=alpha account={account} key=alpha " in log
 
 
 def test_an_invalid_calendar_exits_1_without_a_traceback(rig: Rig, children: list[Child]) -> None:
