@@ -338,3 +338,21 @@ def test_an_edit_that_moves_a_post_into_the_past_meets_the_lateness_policy(
     assert rows[("beta", "page")].state is State.MISSED
     assert created(sandbox) == Counter({("alpha", "page"): 1})
     assert "catching-up occurrences=2" in log
+
+
+def test_a_retry_wait_row_is_retried_after_a_restart(rig: Rig, sandbox: Sandbox) -> None:
+    sandbox.set_faults(Faults(fail_rate=1.0, fail_codes=("503",)))
+    rig.write(calendar([post("alpha", soon(10), ["tw"])]))
+
+    def waiting() -> bool:
+        row = rig.rows().get(("alpha", "tw"))
+        return row is not None and row.state is State.RETRY_WAIT
+
+    asyncio.run(rig.run(waiting, clock=ScaledClock(datetime.now(UTC), 10.0)))
+    sandbox.set_faults(Faults())
+    asyncio.run(rig.run(rig.settled(("alpha", "tw")), clock=ScaledClock(datetime.now(UTC), 10.0)))
+
+    row = rig.rows()[("alpha", "tw")]
+    assert row.state is State.SENT
+    assert [r.status for r in sandbox.received()] == [503] * (row.attempts - 1) + [200]
+    assert created(sandbox) == Counter({("alpha", "tw"): 1})
