@@ -66,7 +66,7 @@ class Document:
 def _too_big(file: str, size: int) -> Problem:
     mib = 1024 * 1024
     message = f"file is {size / mib:.1f} MiB; the limit is {MAX_BYTES // mib} MiB"
-    return Problem(file, message=message, hint="split the calendar into several files")
+    return Problem(file, 1, 1, message=message, hint="split the calendar into several files")
 
 
 def _looks_wide(raw: bytes) -> bool:
@@ -109,7 +109,7 @@ def load_text(text: bytes | str, file: str) -> Document:
     if problem is not None:
         raise InvalidCalendar([problem])
     parsed = parse(raw, file)
-    problems = [*parsed.problems, *([Problem(file, message=EMPTY)] if parsed.empty else [])]
+    problems = [*parsed.problems, *([Problem(file, 1, 1, message=EMPTY)] if parsed.empty else [])]
     if problems:
         raise InvalidCalendar(problems)
     return Document(file, parsed.root, parsed.positions, parsed.key_positions)
@@ -127,7 +127,7 @@ def load_file(path: pathlib.Path, file: str | None = None) -> Document:
         with path.open("rb") as stream:
             raw = stream.read(MAX_BYTES + 1)  # it may have grown since stat
     except OSError as error:
-        raise InvalidCalendar([Problem(name, message=f"cannot read: {error.strerror}")]) from None
+        raise InvalidCalendar([Problem(name, 1, 1, message=f"cannot read: {error.strerror}")]) from None
     return load_text(raw, name)
 
 

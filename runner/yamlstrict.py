@@ -71,7 +71,7 @@ def parse(raw: bytes, file: str) -> Parsed:
         deep = builder.too_deep(raw, until) if "nesting depth" in str(error.problem) else None
         builder.problems.append(deep or _syntax_problem(error, raw, file))
     except yaml.YAMLError as error:  # reader errors; the encoding check should prevent them
-        builder.problems.append(Problem(file, message=f"unreadable YAML: {error}"))
+        builder.problems.append(Problem(file, 1, 1, message=f"unreadable YAML: {error}"))
     empty = builder.documents == 0 and not builder.problems
     problems = (*builder.problems, *_tab_problems(raw, file, until))
     return Parsed(builder.root, builder.positions, builder.key_positions, problems, empty)

@@ -31,9 +31,6 @@ CASES = ROOT / "tests" / "cases"
 REGEN = os.environ.get("PUSHCAL_REGEN") == "1"
 PLACE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): ")
 SUMMARY = re.compile(r"^pushcal: (\d+) problems? in (\d+) files?$")
-# Problems that concern a whole file have no narrower place; the loader reports them without
-# line:col (runner/source.py). Editors' problem matchers need a line, so this is a known gap.
-NO_PLACE_YET = {"syntax-empty-file", "syntax-comments-only"}
 
 
 def _relative(path: Path) -> str:
@@ -87,12 +84,7 @@ def test_invalid_calendar_fails_with_recorded_output(pushcal: Any, case: Path) -
     assert int(summary.group(1)) == len(lines) >= 1, str(run)
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(case, marks=pytest.mark.xfail(
-        strict=True, reason="the loader reports whole-file problems without line:col"))
-    if case.stem in NO_PLACE_YET else case
-    for case in _invalid_cases()
-], ids=lambda p: p.stem)
+@pytest.mark.parametrize("case", _invalid_cases(), ids=lambda p: p.stem)
 def test_every_problem_points_at_a_place_in_the_case(pushcal: Any, case: Path) -> None:
     run = _validate(pushcal, case)
     for line in run.out.splitlines():

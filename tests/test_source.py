@@ -274,7 +274,7 @@ def test_directives_are_errors() -> None:
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n  # and another\n", "\ufeff"])
 def test_an_empty_file_needs_at_least_a_version(text: str) -> None:
-    assert only(text) == Problem(F, message=EMPTY)
+    assert only(text) == Problem(F, 1, 1, message=EMPTY)
 
 
 # --- tabs -------------------------------------------------------------------------------
@@ -362,7 +362,7 @@ def test_a_50_mb_file_is_refused_by_its_size(tmp_path: pathlib.Path) -> None:
         load_file(big, "big.yaml")
     assert caught.value.problems == [
         Problem(
-            "big.yaml",
+            "big.yaml", 1, 1,
             message="file is 50.0 MiB; the limit is 10 MiB",
             hint="split the calendar into several files",
         )

@@ -185,7 +185,7 @@ def test_binary_file(pushcal: Any, tmp_path: Path) -> None:
 def test_empty_file(pushcal: Any, tmp_path: Path) -> None:
     path = write(tmp_path / "new.yaml", b"")
     assert _refused(pushcal, path) == (
-        f"{path}: empty file: a calendar file needs at least `version: 1`\n")
+        f"{path}:1:1: empty file: a calendar file needs at least `version: 1`\n")
 
 
 def test_a_50_mb_file_is_refused_by_its_size(pushcal: Any, tmp_path: Path) -> None:
@@ -193,7 +193,7 @@ def test_a_50_mb_file_is_refused_by_its_size(pushcal: Any, tmp_path: Path) -> No
     with huge.open("wb") as stream:  # sparse: no 50 MB written, and none should be read
         stream.truncate(50 * 1024 * 1024)
     assert _refused(pushcal, str(huge)) == (
-        f"{huge}: file is 50.0 MiB; the limit is 10 MiB (split the calendar into several files)\n")
+        f"{huge}:1:1: file is 50.0 MiB; the limit is 10 MiB (split the calendar into several files)\n")
 
 
 def test_100k_deep_nesting(pushcal: Any, tmp_path: Path) -> None:
