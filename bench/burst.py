@@ -20,10 +20,12 @@ import asyncio
 import base64
 import http.client
 import json
+import pstats
 import sys
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,7 +34,7 @@ import calgen
 import harness
 import httpx
 from harness import Broken, Result
-from procs import DaemonProcess, SandboxProcess
+from procs import PYTHON, DaemonProcess, SandboxProcess
 
 from runner import build
 from runner.client import Credentials
@@ -41,6 +43,18 @@ from runner.providers import render
 
 TARGET_S = 3.0
 LATENCY_MS = 100.0
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How big the burst is, and how long the daemon gets to start before it is due."""
+
+    posts: int
+    accounts: int
+    lead: float
+
+
+FULL, SMALL = Shape(1000, 100, 5.0), Shape(50, 10, 3.0)
 
 
 def write_calendar(folder: Path, due: float, posts: int, accounts: int) -> Path:
@@ -58,17 +72,18 @@ def completion(state: Path) -> tuple[int, float]:
     return len(sent), max((r.finished.timestamp() for r in sent if r.finished), default=0.0)
 
 
-def daemon_run(work: Path, sandbox: SandboxProcess, posts: int, accounts: int,
-               lead: float) -> dict[str, float]:
-    due = float(int(time.time() + lead) + 1)  # a whole second, as people write it
-    path = write_calendar(work / "calendar", due, posts, accounts)
+def daemon_run(work: Path, sandbox: SandboxProcess, shape: Shape,
+               prefix: list[str] | None = None) -> dict[str, float]:
+    due = float(int(time.time() + shape.lead) + 1)  # a whole second, as people write it
+    path = write_calendar(work / "calendar", due, shape.posts, shape.accounts)
     state = work / "ledger.sqlite"
-    daemon = DaemonProcess([path], state, sandbox.env()).start()
+    state.unlink(missing_ok=True)
+    daemon = DaemonProcess([path], state, sandbox.env(), prefix=prefix).start()
     try:
-        started, _ = daemon.wait_for("started", lead + 20)
+        started, _ = daemon.wait_for("started", shape.lead + 20)
         if started > due:
             raise Broken(f"the daemon started {started - due:.2f} s after the due time")
-        while time.time() < due + 30 and len(sandbox.received()) < posts:
+        while time.time() < due + 30 and len(sandbox.received()) < shape.posts:
             time.sleep(0.25)
         time.sleep(2 * LATENCY_MS / 1000)  # let the last answers be recorded
     finally:
@@ -140,11 +155,10 @@ def _threads(url: str, creds: Credentials, due: float, streams: Streams) -> floa
     return time.time()
 
 
-def floor_run(work: Path, sandbox: SandboxProcess, posts: int, accounts: int,
-              how: str) -> dict[str, float]:
+def floor_run(work: Path, sandbox: SandboxProcess, shape: Shape, how: str) -> dict[str, float]:
     """One baseline sender (`how`: shared, per-account or threads) on a fresh burst."""
     due = time.time() + 1.0
-    path = write_calendar(work / f"floor-{how}", due, posts, accounts)
+    path = write_calendar(work / f"floor-{how}", due, shape.posts, shape.accounts)
     cal = build.load([str(path)])
     streams: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
     for entry in cal.entries.values():
@@ -164,6 +178,19 @@ def floor_run(work: Path, sandbox: SandboxProcess, posts: int, accounts: int,
             "first_arrival_s": min(r["at"] for r in records) - due, "completion_s": done - due}
 
 
+def profile(work: Path, sandbox: SandboxProcess, shape: Shape) -> None:
+    """The daemon's burst again, under cProfile (its event loop thread)."""
+    stats_file = work / "daemon.prof"
+    sandbox.reset()
+    daemon_run(work, sandbox, Shape(shape.posts, shape.accounts, shape.lead + 2),
+               [PYTHON, "-m", "cProfile", "-o", str(stats_file), "-m", "runner"])
+    stats = pstats.Stats(str(stats_file), stream=sys.stdout)
+    print("\nprofile of the daemon through the burst, by own time:")
+    stats.sort_stats("tottime").print_stats(20)
+    print("by cumulative time (runner, httpx, httpcore, sqlite):")
+    stats.sort_stats("cumulative").print_stats(r"runner/|httpx/|httpcore/|sqlite", 30)
+
+
 BASELINES = {
     "shared": "bare httpx, one shared pool (baseline)",
     "per-account": "bare httpx, one client per account",
@@ -172,16 +199,23 @@ BASELINES = {
 
 
 def run(args: argparse.Namespace) -> Result:
-    posts, accounts, lead = (50, 10, 3.0) if args.small else (1000, 100, 5.0)
-    result = Result("burst")
+    shape = SMALL if args.small else FULL
     with harness.workdir("burst", args.keep) as work, \
             SandboxProcess(work, latency_ms=LATENCY_MS) as sandbox:
-        ours = daemon_run(work, sandbox, posts, accounts, lead)
+        ours = daemon_run(work, sandbox, shape)
         dupes = calgen.duplicates(sandbox.received())
-        floors = {how: floor_run(work, sandbox, posts, accounts, how) for how in BASELINES}
+        floors = {how: floor_run(work, sandbox, shape, how) for how in BASELINES}
+        result = report(shape, ours, dupes, floors)
+        if args.profile or not result.passed:
+            profile(work, sandbox, shape)
+    return result
+
+
+def report(shape: Shape, ours: dict[str, float], dupes: int,
+           floors: dict[str, dict[str, float]]) -> Result:
     keys = ("received", "first_arrival_s", "max_arrival_s", "completion_s")
-    print(f"{posts} posts due at one instant across {accounts} accounts "
-          f"({posts // accounts} each), sandbox latency {LATENCY_MS:g} ms")
+    print(f"{shape.posts} posts due at one instant across {shape.accounts} accounts "
+          f"({shape.posts // shape.accounts} each), sandbox latency {LATENCY_MS:g} ms")
     rows = [("pushcal run", *(ours[k] for k in keys), 1.0)]
     rows += [(BASELINES[how], *(found[k] for k in keys),
               found["max_arrival_s"] / ours["max_arrival_s"]) for how, found in floors.items()]
@@ -189,15 +223,19 @@ def run(args: argparse.Namespace) -> Result:
     ratio = ours["max_arrival_s"] / floors["shared"]["max_arrival_s"]
     print(f"pushcal / shared-pool baseline: last arrival {ratio:.2f}x; pushcal / thread floor: "
           f"{ours['max_arrival_s'] / floors['threads']['max_arrival_s']:.2f}x")
-    result.figures = {"posts": posts, "accounts": accounts, "latency_ms": LATENCY_MS,
-                      "pushcal": ours, "baselines": floors, "ratio_max_arrival": ratio}
-    result.target(f"all {posts} sent once ({ours['sent']:g} sent, {ours['received']:g} received, "
-                  f"{dupes} duplicates)",
-                  ours["sent"] == posts and ours["received"] == posts and dupes == 0)
+    result = Result("burst")
+    result.figures = {"posts": shape.posts, "accounts": shape.accounts,
+                      "latency_ms": LATENCY_MS, "pushcal": ours, "baselines": floors,
+                      "ratio_max_arrival": ratio}
+    result.target(f"all {shape.posts} sent once ({ours['sent']:g} sent, {ours['received']:g} "
+                  f"received, {dupes} duplicates)",
+                  ours["sent"] == ours["received"] == shape.posts and dupes == 0)
     result.target(f"last arrival within {TARGET_S:g} s of due (got {ours['max_arrival_s']:.2f} s)",
                   ours["max_arrival_s"] <= TARGET_S)
     return result
 
 
 if __name__ == "__main__":
-    sys.exit(harness.main(run, harness.options(__doc__.split("\n")[0])))
+    parser = harness.options(__doc__.split("\n")[0])
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the daemon")
+    sys.exit(harness.main(run, parser))

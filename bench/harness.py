@@ -12,9 +12,12 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -94,9 +97,25 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def context() -> str:
+    """What was measured, on what: the commit (and whether runner/ had uncommitted changes),
+    the cores and the load, since the machine is shared and figures drift with it."""
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", "-C", str(REPO), *argv], capture_output=True, text=True,
+                              check=False)
+        return done.stdout.strip()
+
+    dirty = " + uncommitted changes in runner/" if git("status", "--porcelain", "runner") else ""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"pushcal at {git('rev-parse', '--short', 'HEAD') or 'unknown'}{dirty}; "
+            f"{os.cpu_count()} cores, load average {load}; {time.strftime('%Y-%m-%d %H:%M %Z')}")
+
+
 def main(run: Callable[[argparse.Namespace], Result], parser: argparse.ArgumentParser) -> int:
     """Parse options, run, print the verdicts, write `--json`; return the exit code."""
     args = parser.parse_args()
+    where = context()
+    print(where)
     try:
         result = run(args)
     except Broken as error:
@@ -110,7 +129,7 @@ def main(run: Callable[[argparse.Namespace], Result], parser: argparse.ArgumentP
         print(f"{'PASS' if passed else 'FAIL'}: {text}")
     if args.json:
         args.json.write_text(json.dumps({
-            "name": result.name, "small": args.small, "passed": result.passed,
+            "name": result.name, "small": args.small, "passed": result.passed, "context": where,
             "targets": [{"target": t, "passed": p} for t, p in result.targets],
             "figures": result.figures}, indent=2, default=str) + "\n", encoding="utf-8")
     return 0 if result.passed else 1
