@@ -12,14 +12,16 @@ protocol, so a server-backed ledger can replace `SqliteLedger` without touching 
 from __future__ import annotations
 
 import enum
+import errno
 import fcntl
 import json
 import os
 import pathlib
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
@@ -248,6 +250,8 @@ class SqliteLedger:
         with _translated(path):
             path.parent.mkdir(parents=True, exist_ok=True)
             fresh = _inspect(path)
+            if fresh and not path.exists():
+                fresh = not _create_beside(path, self._now())
             self._conn = sqlite3.connect(
                 path, isolation_level=None, timeout=_BUSY_TIMEOUT, check_same_thread=False
             )
@@ -258,16 +262,16 @@ class SqliteLedger:
                 raise
 
     def _prepare(self, fresh: bool) -> None:
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        """Set up the connection; `fresh` means build the schema in place (an empty file)."""
         self._conn.execute("PRAGMA synchronous = FULL")
         self._conn.execute("PRAGMA foreign_keys = ON")
         if fresh:
             with self._write() as conn:
-                if not _is_ledger(conn):  # another process may have created it meanwhile
-                    for statement in _SCHEMA:
-                        conn.execute(statement)
-                    conn.execute("INSERT INTO schema_version VALUES (?, ?)",
-                                 (_SCHEMA_VERSION, self._now()))
+                if not _is_ledger(conn):  # another process may have built it meanwhile
+                    _build(conn, self._now())
+        (mode,) = self._conn.execute("PRAGMA journal_mode").fetchone()
+        if mode != "wal":  # ledgers made by `_create_beside` are WAL from birth
+            self._conn.execute("PRAGMA journal_mode = WAL")
         _check_version(self._conn, self._path)
 
     def close(self) -> None:
@@ -616,6 +620,47 @@ def _inspect(path: pathlib.Path) -> bool:
         raise LedgerError(f"{path} is not a pushcal ledger or is damaged: {exc}") from None
     finally:
         conn.close()
+
+
+def _create_beside(path: pathlib.Path, now: str) -> bool:
+    """Build a ledger in a draft file, then link it into place: nobody sees half of one.
+
+    Linking never replaces a file, so when two processes create the same ledger at once one
+    link wins and the other draft is dropped. False if this file system has no hard links.
+    """
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(handle)
+    draft = pathlib.Path(name)
+    try:
+        conn = sqlite3.connect(draft, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            _build(conn, now)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        with suppress(FileExistsError):  # another process made it first; theirs will do
+            os.link(draft, path)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
+            raise
+        return False
+    finally:
+        draft.unlink()
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # make the new name itself durable
+    finally:
+        os.close(directory)
+    return True
+
+
+def _build(conn: sqlite3.Connection, now: str) -> None:
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (?, ?)", (_SCHEMA_VERSION, now))
 
 
 def _is_ledger(conn: sqlite3.Connection) -> bool:
