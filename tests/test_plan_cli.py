@@ -277,3 +277,18 @@ def test_the_every_endpoint_example_plans_all_20_endpoints(tmp_path: Path) -> No
         "youtube/video.json", "youtube/playlist/PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG/video.json",
         "youtube/playlist.json", "youtube/channel/section.json",
     }
+
+
+def test_a_skipped_wall_time_is_shown_as_the_clock_will_read_it(tmp_path: Path) -> None:
+    path = tmp_path / "night.yaml"
+    path.write_text(CALENDAR.split("media:")[0] + (
+        "posts:\n"
+        '  - {id: night, at: "2027-03-27 02:30", to: [x], message: "m", '
+        "repeat: {every: day, count: 2}}\n"), encoding="utf-8")
+    result = plan(path, "--from", "2027-03-27", "--to", "2027-03-29")
+    assert result.code == 0, result
+    assert [line for line in result.out.splitlines() if "->" in line] == [
+        "2027-03-27 02:30:00 CET (+01:00)  2027-03-27T01:30:00.000Z  night@2027-03-27T02:30 -> x",
+        # 02:30 does not exist that night: it goes out when the clock reads 03:30.
+        "2027-03-28 03:30:00 CEST (+02:00)  2027-03-28T01:30:00.000Z  night@2027-03-28T02:30 -> x",
+    ]
