@@ -56,7 +56,10 @@ class State(enum.StrEnum):
         return self in {State.SENT, State.FAILED, State.MISSED, State.CANCELLED}
 
 
-CLAIMABLE = frozenset({State.PLANNED, State.RETRY_WAIT})
+# `cancelled` never reached OneAll: when its entry comes back to the calendar (re-enabled,
+# restored by a revert), the daemon may claim it like a planned one.
+CLAIMABLE = frozenset({State.PLANNED, State.RETRY_WAIT, State.CANCELLED})
+MARK_OVER = frozenset({State.PLANNED, State.RETRY_WAIT})  # what missed/cancelled may replace
 # What a forced claim (a human's `send`) may also take: states that provably never reached
 # OneAll. `sent`, `unknown` and `sending` are never claimable: that is the at-most-once rule.
 FORCE_CLAIMABLE = CLAIMABLE | {State.FAILED, State.MISSED, State.CANCELLED}
@@ -414,7 +417,7 @@ class SqliteLedger:
             if current is None:
                 self._insert(conn, item, state, info, info, now)
                 return True
-            if current.state not in CLAIMABLE:
+            if current.state not in MARK_OVER:
                 return False
             conn.execute("UPDATE deliveries SET next_attempt = NULL WHERE key = ? AND account = ?",
                          (key, account))

@@ -22,6 +22,7 @@ import pytest
 from runner.errors import PushcalError
 from runner.ledger import (
     CLAIMABLE,
+    MARK_OVER,
     ClaimRequest,
     Ledger,
     LedgerError,
@@ -169,7 +170,7 @@ def test_a_claim_is_visible_to_another_instance_at_once(path: pathlib.Path, cloc
 
 
 @pytest.mark.parametrize("state", sorted(CLAIMABLE))
-def test_planned_and_retry_wait_rows_are_claimed_again(ledger: SqliteLedger, clock: Clock,
+def test_planned_retry_wait_and_cancelled_rows_are_claimed_again(ledger: SqliteLedger, clock: Clock,
                                                        state: State) -> None:
     before = put(ledger, state)
     clock.advance(600)
@@ -313,7 +314,7 @@ def test_mark_records_a_row_that_never_existed(ledger: SqliteLedger, clock: Cloc
         state, 0, f"{state.value} by policy", clock.now)
 
 
-@pytest.mark.parametrize("before", sorted(CLAIMABLE))
+@pytest.mark.parametrize("before", sorted(MARK_OVER))
 @pytest.mark.parametrize("state", [State.MISSED, State.CANCELLED])
 def test_mark_overrides_planned_and_retry_wait(ledger: SqliteLedger, before: State,
                                                state: State) -> None:
@@ -324,7 +325,7 @@ def test_mark_overrides_planned_and_retry_wait(ledger: SqliteLedger, before: Sta
     assert ledger.history()[-1].from_state is before
 
 
-@pytest.mark.parametrize("before", [s for s in State if s not in CLAIMABLE])
+@pytest.mark.parametrize("before", [s for s in State if s not in MARK_OVER])
 @pytest.mark.parametrize("state", [State.MISSED, State.CANCELLED])
 def test_mark_never_overrides_anything_else(ledger: SqliteLedger, before: State,
                                             state: State) -> None:
