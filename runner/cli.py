@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="counts per state and what needs attention")
     p.add_argument("paths", nargs="*", metavar="PATH", help="calendar, to show the next firings")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when any delivery is unknown, failed or missed (for monitoring)")
     p.add_argument("--state", type=Path, help=STATE_HELP)
 
     p = sub.add_parser("history", help="list recorded outcomes")
@@ -104,14 +106,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--state", type=Path, help=STATE_HELP)
     p.add_argument("--sandbox", action="store_true", help="publish to an in-process sandbox")
     p.add_argument("--rehearse", action="store_true",
-                   help="play the calendar on virtual time (with --sandbox), starting at the "
-                        "first occurrence after --from")
+                   help="play the calendar on virtual time (with --sandbox), from --from to --until")
     p.add_argument("--speed", type=float, default=36000.0,
                    help="virtual seconds per real second when rehearsing (default 36000: a week in 17 s)")
     p.add_argument("--from", dest="start", metavar="TIME", help="rehearsal start (default: now)")
     p.add_argument("--until", dest="end", metavar="TIME",
                    help="stop after this time (rehearsal default: 7 days on)")
     p.add_argument("--log-format", choices=("text", "json"), default="text")
+    p.add_argument("--heartbeat", type=Path, metavar="FILE",
+                   help="liveness file rewritten every 5 s: pid, alive_at, last_fire, attention")
     p.add_argument("--horizon", type=float, default=48.0, metavar="HOURS",
                    help="how far ahead occurrences are loaded into the scheduler")
     return parser

@@ -179,6 +179,7 @@ async def _send_each(cal: Calendar, occurrences: list[Occurrence], client: Clien
 def status(args: argparse.Namespace, ctx: Context) -> int:
     cal = build.load(args.paths) if args.paths else None
     done: set[tuple[str, str]] = set()
+    urgent = 0
     if args.state.exists():
         with SqliteLedger(args.state, clock=ctx.clock) as ledger:
             print(f"ledger {args.state}: {output.counts_line(ledger.counts())}", file=ctx.out)
@@ -187,6 +188,7 @@ def status(args: argparse.Namespace, ctx: Context) -> int:
                 print("needs attention:", file=ctx.out)
             for row in attention:
                 print("  " + output.row_line(row), file=ctx.out)
+            urgent = sum(row.state is not State.RETRY_WAIT for row in attention)
             done = ledger.keys_in(set(State))
     else:
         print(f"no ledger at {args.state} yet: nothing has been sent", file=ctx.out)
@@ -197,7 +199,7 @@ def status(args: argparse.Namespace, ctx: Context) -> int:
         print("next:" if upcoming else "next: nothing in the next 30 days", file=ctx.out)
         for occ in upcoming:
             print(f"  {output.utc(occ.due)}  {occ.key} -> {occ.account}", file=ctx.out)
-    return 0
+    return 1 if args.check and urgent else 0
 
 
 def history(args: argparse.Namespace, ctx: Context) -> int:
@@ -254,7 +256,7 @@ def run_daemon(args: argparse.Namespace, ctx: Context) -> int:
         ledger.acquire_daemon_lock()
         daemon = Daemon(paths=args.paths, calendar=cal, ledger=ledger, client=client,
                         clock=clock, log=log, horizon=timedelta(hours=args.horizon),
-                        until=until)
+                        until=until, heartbeat=args.heartbeat)
 
         async def main() -> int:
             async with client:

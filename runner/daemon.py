@@ -14,10 +14,11 @@ import signal
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from runner import build, expand
+from runner import build, expand, heartbeat
 from runner.clock import Clock
 from runner.dispatch import Delivery, Sender
 from runner.errors import InvalidCalendar, PushcalError
@@ -30,6 +31,7 @@ from runner.workers import Job, Workers
 
 Pair = tuple[str, str]  # (occurrence key, account)
 SETTLED = frozenset(State) - {State.PLANNED, State.CANCELLED}
+ATTENTION = (State.UNKNOWN, State.FAILED, State.MISSED)
 
 
 class Daemon:
@@ -39,10 +41,12 @@ class Daemon:
                  client: Sender, clock: Clock, log: EventLog, horizon: timedelta,
                  lookback: timedelta = timedelta(days=7), until: datetime | None = None,
                  shutdown_timeout: float = 30.0, watch_interval: float = 1.0,
+                 heartbeat: Path | None = None, heartbeat_every: float = 5.0,
                  rng: random.Random | None = None) -> None:
         self.paths, self.calendar, self.ledger = list(paths), calendar, ledger
         self.clock, self.log, self.horizon, self.lookback = clock, log, horizon, lookback
         self.until, self.shutdown_timeout = until, shutdown_timeout
+        self.heartbeat, self.heartbeat_every = heartbeat, heartbeat_every
         self.commit = head_commit(self.paths)
         self.workers = Workers(calendar=lambda: self.calendar, ledger=ledger, client=client,
                                clock=clock, log=log, commit=lambda: self.commit,
@@ -73,6 +77,9 @@ class Daemon:
         every = max(0.05, self.clock.real_seconds(self.horizon.total_seconds() / 4))
         # Job functions are coroutines so APScheduler runs them on this loop, not in a thread.
         self._scheduler.add_job(self._roll, "interval", seconds=every, id="horizon")
+        if self.heartbeat is not None:
+            self._scheduler.add_job(self._beat, "interval", seconds=self.heartbeat_every,
+                                    id="heartbeat", next_run_time=self.clock.real(self.clock.now()))
         if self.until is not None:
             self._scheduler.add_job(self._finish, "date", run_date=self.clock.real(self.until),
                                     id="until")
@@ -99,6 +106,14 @@ class Daemon:
 
     async def _roll(self) -> None:
         self.sync()
+
+    async def _beat(self) -> None:
+        assert self.heartbeat is not None
+        counts = self.ledger.counts()
+        heartbeat.beat(self.heartbeat, clock=self.clock.now, last_fire=self.last_fire,
+                       next_fire=min(self.by_due, default=None), fired=self.fired,
+                       attention=sum(counts.get(s, 0) for s in ATTENTION),
+                       backlog=self.workers.backlog())
 
     def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):

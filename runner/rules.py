@@ -220,6 +220,9 @@ def _video(entry: Entry, account: Account, media: Mapping[str, Medium]) -> Itera
         for key in ("title", "thumbnail"):
             if key in entry.fields:
                 yield (key,), f"only YouTube uploads use `{key}` ({account.name})", ""
+        if account.provider == "twitter" and "description" in entry.fields:
+            yield ("description",), f"Twitter video uploads take no description ({account.name})", (
+                "OneAll's twitter/video.json has only video_url and callback_url")
     if "callback_url" in entry.fields and account.provider == "facebook":
         yield ("callback_url",), "Facebook uploads have no callback", ""
     if "thumbnail" in entry.fields:
