@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,17 +89,35 @@ class Workers:
                 return
             task = asyncio.create_task(self._one(job))
             self.inflight.add(task)
-            task.add_done_callback(self._finished)
-            await asyncio.shield(task)
+            task.add_done_callback(functools.partial(self._finished, job))
+            # A bug in one delivery must not end the account's worker: it is reported (and
+            # its row settled) by `_finished`, and the queue goes on.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
 
-    def _finished(self, task: asyncio.Task[Delivery | None]) -> None:
+    def _finished(self, job: Job, task: asyncio.Task[Delivery | None]) -> None:
         # Reported from the task, not the worker: a delivery that completes while shutdown
         # waits for it (its worker already cancelled) is still logged, remote id and all.
         self.inflight.discard(task)
-        if not task.cancelled() and task.exception() is None:
-            delivery = task.result()
-            if delivery is not None:
-                self._on_delivered(delivery)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            self._crashed(job.occurrence, error)
+            return
+        delivery = task.result()
+        if delivery is not None:
+            self._on_delivered(delivery)
+
+    def _crashed(self, occ: Occurrence, error: BaseException) -> None:
+        """An unexpected error while delivering: say so, and settle a claimed row `unknown`
+        (the request may have gone out), as a restart's recovery would."""
+        self._log("error", entry=occ.entry, key=occ.key, account=occ.account, error=repr(error))
+        info = f"unexpected error while sending: {error!r}: the request may have been acted on"
+        with contextlib.suppress(Exception):  # the ledger may be what failed
+            row = self._ledger.get(occ.key, occ.account)
+            if row is not None and row.state is State.SENDING:
+                self._ledger.finish(occ.key, occ.account, State.UNKNOWN, info=info)
 
     async def _one(self, job: Job) -> Delivery | None:
         cal = self._calendar()
