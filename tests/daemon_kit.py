@@ -23,6 +23,7 @@ from runner import build
 from runner.client import Client, Credentials
 from runner.clock import Clock, SystemClock
 from runner.daemon import Daemon
+from runner.dispatch import Sender
 from runner.ledger import Row, SqliteLedger, State
 from runner.log import EventLog
 from runner.sandbox import Received, Sandbox
@@ -130,10 +131,12 @@ class Rig:
 
     async def run(self, done: Callable[[], bool] | None = None, *, clock: Clock | None = None,
                   timeout: float = 20.0, read_timeout: float = 30.0,
-                  script: Script | None = None, **options: Any) -> str:
+                  script: Script | None = None, wrap: Callable[[Client], Sender] | None = None,
+                  **options: Any) -> str:
         """One daemon lifetime: run until `done()` (or the daemon's own `until`), then stop.
 
-        `script` runs once the daemon has started (to edit the calendar, reload, ...). Returns
+        `script` runs once the daemon has started (to edit the calendar, reload, ...); `wrap`
+        puts a fake in front of the sandbox client. Returns
         what this run logged. `done` is polled; `timeout` only bounds a broken test."""
         clock = clock or SystemClock()
         start = len(self.log.getvalue())
@@ -144,7 +147,8 @@ class Rig:
         with SqliteLedger(self.state, clock=clock.now) as ledger:
             ledger.acquire_daemon_lock()
             self.daemon = Daemon(paths=[str(self.path)], calendar=build.load([str(self.path)]),
-                                 ledger=ledger, client=client, clock=clock,
+                                 ledger=ledger, client=wrap(client) if wrap else client,
+                                 clock=clock,
                                  log=EventLog(self.log, clock=clock.now), **options)
             async with client:
                 await _drive(self.daemon, done, timeout, script, lambda: self.logged(start))

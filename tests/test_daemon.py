@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import time as time_module
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,8 +38,10 @@ from daemon_kit import (
 from runner.cli import Context, main
 from runner.clock import ScaledClock
 from runner.daemon import Daemon
+from runner.dispatch import Sender
 from runner.ledger import LedgerError, SqliteLedger, State
 from runner.sandbox import Faults, Received, Sandbox
+from runner.wire import Outcome
 
 ALL = ("page", "tw", "group")
 
@@ -356,3 +361,31 @@ def test_a_retry_wait_row_is_retried_after_a_restart(rig: Rig, sandbox: Sandbox)
     assert row.state is State.SENT
     assert [r.status for r in sandbox.received()] == [503] * (row.attempts - 1) + [200]
     assert created(sandbox) == Counter({("alpha", "tw"): 1})
+
+
+@dataclass(frozen=True)
+class Exploding:
+    """A sender that fails the way a bug would, on requests for messages tagged `[boom]`."""
+
+    inner: Sender
+
+    async def send(self, method: str, path: str, body: Mapping[str, Any] | None) -> Outcome:
+        if "[boom]" in json.dumps(body):
+            raise RuntimeError("a bug between claim and answer")
+        return await self.inner.send(method, path, body)
+
+
+def test_a_bug_while_sending_is_reported_and_the_account_keeps_going(rig: Rig,
+                                                                     sandbox: Sandbox) -> None:
+    rig.write(calendar([post("boom", soon(0.5), ["tw"]), post("after", soon(1), ["tw"])]))
+
+    log = asyncio.run(rig.run(rig.settled(("boom", "tw"), ("after", "tw")), wrap=Exploding,
+                              timeout=5))
+
+    rows = rig.rows()
+    assert rows[("after", "tw")].state is State.SENT
+    boom = rows[("boom", "tw")]
+    assert boom.state is State.UNKNOWN
+    assert "RuntimeError('a bug between claim and answer')" in boom.info
+    assert " error entry=boom key=boom account=tw error=" in log
+    assert created(sandbox) == Counter({("after", "tw"): 1})
