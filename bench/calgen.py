@@ -294,8 +294,11 @@ def repetition(rng: random.Random, when: datetime, count: int, *,
     if unit == "week" and rng.random() < 0.5:
         rule["on"] = sorted(rng.sample(WEEKDAYS, 2), key=WEEKDAYS.index)
     rule["count"] = count
-    if exceptions and rng.random() < 0.3:
-        rule["except"] = [(when + timedelta(days=rng.randint(1, 5) * 7)).strftime("%Y-%m-%d")]
+    if exceptions and unit != "month" and "on" not in rule and count > 1 and rng.random() < 0.3:
+        # Skip a day that really is an occurrence: the k-th one after the first.
+        step = rule.get("interval", 1) * (7 if unit == "week" else 1)
+        skipped = when + timedelta(days=step * rng.randint(1, min(5, count - 1)))
+        rule["except"] = [skipped.strftime("%Y-%m-%d")]
     return rule
 
 
