@@ -40,7 +40,7 @@ from runner.clock import ScaledClock
 from runner.daemon import Daemon
 from runner.dispatch import Sender
 from runner.ledger import LedgerError, SqliteLedger, State
-from runner.sandbox import Faults, Received, Sandbox
+from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Received, Sandbox
 from runner.wire import Outcome
 
 ALL = ("page", "tw", "group")
@@ -87,6 +87,8 @@ def test_posts_due_soon_are_each_sent_once_per_account(rig: Rig, sandbox: Sandbo
         assert (row.state, row.attempts, row.http_status) == (State.SENT, 1, 200), row
         assert row.remote_id in remote_ids
     assert log.count(" delivered ") == len(pairs)
+    assert SANDBOX_PRIVATE_KEY not in log
+    assert SANDBOX_PRIVATE_KEY.encode() not in rig.state.read_bytes()
 
 
 def test_a_broken_reload_keeps_the_last_valid_calendar(rig: Rig, sandbox: Sandbox) -> None:

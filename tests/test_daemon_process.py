@@ -20,7 +20,7 @@ import pytest
 from daemon_kit import Rig, calendar, created, duplicates, post, soon
 
 from runner.ledger import State
-from runner.sandbox import Faults, Sandbox
+from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Sandbox
 
 WAIT = 15.0  # real seconds before a test gives up on something that should happen
 
@@ -106,6 +106,7 @@ def test_killed_mid_send_and_restarted_nothing_is_posted_twice(rig: Rig,
     assert {pair: rows[pair].state for pair in alpha} == dict.fromkeys(alpha, State.UNKNOWN)
     assert {pair: rows[pair].state for pair in omega} == dict.fromkeys(omega, State.SENT)
     log = second.log()
+    assert SANDBOX_PRIVATE_KEY not in first.log() + log
     for entry, account in alpha:
         assert f"recovered entry={entry} account={account} key={entry} " in log
     # The sandbox finished the interrupted requests: they were posted, once, as `unknown` says.
