@@ -34,11 +34,10 @@ import calgen
 import harness
 import httpx
 from harness import Broken, Result
-from procs import PYTHON, DaemonProcess, SandboxProcess
+from procs import PUSHCAL, PYTHON, DaemonProcess, SandboxProcess, run_timed
 
 from runner import build
 from runner.client import Credentials
-from runner.ledger import SqliteLedger, State
 from runner.providers import render
 
 TARGET_S = 3.0
@@ -65,11 +64,15 @@ def write_calendar(folder: Path, due: float, posts: int, accounts: int) -> Path:
 
 
 def completion(state: Path) -> tuple[int, float]:
-    """(rows sent, the latest `finished` as epoch seconds) from the daemon's ledger."""
-    with SqliteLedger(state, clock=lambda: datetime.now(UTC)) as ledger:
-        rows = ledger.rows()
-    sent = [r for r in rows if r.state is State.SENT and r.finished is not None]
-    return len(sent), max((r.finished.timestamp() for r in sent if r.finished), default=0.0)
+    """(rows sent, the latest `finished` as epoch seconds), read from the daemon's ledger
+    through `pushcal history --format json`, the surface that outlives ledger internals."""
+    done = run_timed([*PUSHCAL, "history", "--format", "json", "--state", str(state)])
+    if done.returncode != 0:
+        raise Broken(f"pushcal history exited {done.returncode}: {done.stderr[-500:]}")
+    sent = [row["finished"] for row in json.loads(done.stdout) if row["state"] == "sent"]
+    latest = max((datetime.fromisoformat(f.replace("Z", "+00:00")) for f in sent if f),
+                 default=None)
+    return len(sent), latest.timestamp() if latest else 0.0
 
 
 def daemon_run(work: Path, sandbox: SandboxProcess, shape: Shape,
