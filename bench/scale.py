@@ -26,6 +26,7 @@ from typing import Any
 
 import calgen
 import harness
+import mixgen
 from harness import Broken, Result
 from procs import PUSHCAL, PYTHON, DaemonProcess, SandboxProcess, peak_rss_mb, run_timed
 
@@ -120,11 +121,12 @@ def profile(work: Path, sandbox: SandboxProcess, folder: Path, paths: list[Path]
 
 
 def run(args: argparse.Namespace) -> Result:
+    """Generate, check the count, take the validate baseline, measure the daemon."""
     target, files = (2_000, 5) if args.small else (100_000, 40)
     result = Result("scale")
     with harness.workdir("scale", args.keep) as work, SandboxProcess(work) as sandbox:
         start = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=2)
-        cals, made = calgen.future(target, files, start)
+        cals, made = mixgen.future(target, files, start)
         folder = work / "calendar"
         paths = calgen.write(folder, cals)
         occurrences = count_occurrences(folder)

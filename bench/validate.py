@@ -21,6 +21,7 @@ from pathlib import Path
 
 import calgen
 import harness
+import mixgen
 from harness import REPO, Broken, Result
 from procs import PYTHON, Timed, run_timed
 
@@ -31,6 +32,7 @@ FLOOR = "import sys, yaml\nfor p in sys.argv[1:]:\n    with open(p, 'rb') as f:\
 
 
 def commands(folder: Path, files: list[Path]) -> dict[str, list[str]]:
+    """The command lines compared, by name."""
     names = [str(p) for p in files]
     return {
         "pushcal validate DIR": [str(BIN / "pushcal"), "validate", str(folder)],
@@ -42,6 +44,7 @@ def commands(folder: Path, files: list[Path]) -> dict[str, list[str]]:
 
 
 def measure(cmds: dict[str, list[str]], rounds: int) -> dict[str, list[Timed]]:
+    """Every command `rounds` times, in rotation; any failure breaks the run."""
     runs: dict[str, list[Timed]] = {name: [] for name in cmds}
     for _ in range(rounds):
         for name, argv in cmds.items():
@@ -67,15 +70,16 @@ def profile(folder: Path, out: Path, top: int = 25) -> None:
 
 
 def run(args: argparse.Namespace) -> Result:
+    """Generate the calendar, time the commands, judge, profile on a miss."""
     files, entries = (5, 500) if args.small else (50, 10_000)
     rounds = args.rounds or (2 if args.small else 5)
     result = Result("validate")
     with harness.workdir("validate", args.keep) as work:
-        cals, _ = calgen.realistic(files, entries, datetime(2027, 1, 4), 360)
+        cals, _ = mixgen.realistic(files, entries, datetime(2027, 1, 4), 360)
         folder = work / "calendar"
         paths = calgen.write(folder, cals)
         size = sum(p.stat().st_size for p in paths)
-        print(f"calendar: {entries} entries {calgen.kinds_count(cals)} in {files} files, "
+        print(f"calendar: {entries} entries {mixgen.kinds_count(cals)} in {files} files, "
               f"{size / 1e6:.1f} MB; best of {rounds}")
         runs = measure(commands(folder, paths), rounds)
         said = runs["pushcal validate DIR"][0].stdout.strip()
