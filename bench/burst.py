@@ -57,6 +57,7 @@ FULL, SMALL = Shape(1000, 100, 5.0), Shape(50, 10, 3.0)
 
 
 def write_calendar(folder: Path, due: float, posts: int, accounts: int) -> Path:
+    """The burst calendar: `posts` one-off text posts at `due`, accounts round-robin."""
     moment = datetime.fromtimestamp(due, UTC)
     cal = calgen.text_posts(calgen.accounts(accounts), [moment] * posts, "burst")
     (path,) = calgen.write(folder, [cal])
@@ -77,6 +78,7 @@ def completion(state: Path) -> tuple[int, float]:
 
 def daemon_run(work: Path, sandbox: SandboxProcess, shape: Shape,
                prefix: list[str] | None = None) -> dict[str, float]:
+    """The burst through `pushcal run`: arrivals from the sandbox, completion from the ledger."""
     due = float(int(time.time() + shape.lead) + 1)  # a whole second, as people write it
     path = write_calendar(work / "calendar", due, shape.posts, shape.accounts)
     state = work / "ledger.sqlite"
@@ -202,6 +204,7 @@ BASELINES = {
 
 
 def run(args: argparse.Namespace) -> Result:
+    """Measure the daemon and the three baselines on the same burst shape."""
     shape = SMALL if args.small else FULL
     with harness.workdir("burst", args.keep) as work, \
             SandboxProcess(work, latency_ms=LATENCY_MS) as sandbox:
@@ -216,6 +219,7 @@ def run(args: argparse.Namespace) -> Result:
 
 def report(shape: Shape, ours: dict[str, float], dupes: int,
            floors: dict[str, dict[str, float]]) -> Result:
+    """Print the table and judge the targets."""
     keys = ("received", "first_arrival_s", "max_arrival_s", "completion_s")
     print(f"{shape.posts} posts due at one instant across {shape.accounts} accounts "
           f"({shape.posts // shape.accounts} each), sandbox latency {LATENCY_MS:g} ms")

@@ -47,6 +47,7 @@ def lateness(records: Sequence[dict[str, Any]], schedule: Schedule) -> list[floa
 
 
 def stats(late: Sequence[float]) -> dict[str, float]:
+    """n, p50, p99, max and min of a set of lateness figures (ms)."""
     if not late:
         return {"n": 0}
     return {"n": len(late), "p50": percentile(late, 50), "p99": percentile(late, 99),
@@ -60,6 +61,7 @@ def offsets(count: int, span: float, seed: int = 3) -> list[float]:
 
 
 def write_calendar(folder: Path, start: float, times: Sequence[float]) -> tuple[Path, Schedule]:
+    """One post per offset from `start` (epoch s); returns the file and each id's epoch."""
     moments = [datetime.fromtimestamp(start + t, UTC) for t in times]
     cal = calgen.text_posts(calgen.accounts(ACCOUNTS), moments, "fire")
     (path,) = calgen.write(folder, [cal])
@@ -122,6 +124,7 @@ def floor_run(work: Path, sandbox: SandboxProcess, times: Sequence[float]) -> li
 
 
 def run(args: argparse.Namespace) -> Result:
+    """Measure pushcal, then the bare timer, on the same offsets."""
     count, span, lead = (50, 5.0, 3.0) if args.small else (500, 30.0, 5.0)
     times = offsets(count, span)
     result = Result("fire_precision")

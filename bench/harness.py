@@ -42,14 +42,17 @@ class Result:
     targets: list[tuple[str, bool]] = field(default_factory=list)
 
     def target(self, text: str, passed: bool) -> None:
+        """Record a target with its outcome; `text` carries the measured figure."""
         self.targets.append((text, passed))
 
     @property
     def passed(self) -> bool:
+        """True when every target passed."""
         return all(ok for _, ok in self.targets)
 
 
 def options(description: str) -> argparse.ArgumentParser:
+    """The options every benchmark takes; scripts add their own."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--small", action="store_true",
                         help="a tiny configuration that runs in seconds (the smoke test uses it)")

@@ -142,6 +142,7 @@ class DaemonProcess:
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def start(self) -> DaemonProcess:
+        """Launch the daemon and start reading its log lines."""
         argv = [*(self.prefix or PUSHCAL), "run", *map(str, self.paths), "--state", str(self.state),
                 "--log-format", "json"]
         if self.horizon_hours is not None:
@@ -155,6 +156,7 @@ class DaemonProcess:
 
     @property
     def pid(self) -> int:
+        """The daemon's process id."""
         assert self._proc is not None
         return self._proc.pid
 
@@ -191,10 +193,12 @@ class DaemonProcess:
         return self._reader is not None and self._reader.is_alive()
 
     def tail(self, count: int = 5) -> list[dict[str, Any]]:
+        """The last `count` events, for error messages."""
         with self._changed:
             return [event for _, event in self.events[-count:]]
 
     def named(self, name: str) -> list[dict[str, Any]]:
+        """Every event called `name` so far."""
         with self._changed:
             return [event for _, event in self.events if event.get("event") == name]
 

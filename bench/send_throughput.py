@@ -50,10 +50,12 @@ class Round:
 
     @property
     def cpu_ms(self) -> float:
+        """Our CPU milliseconds per post."""
         return self.cpu / self.posts * 1000
 
     @property
     def per_second(self) -> float:
+        """Posts per wall-clock second."""
         return self.posts / self.wall
 
 
@@ -83,6 +85,7 @@ async def _pool(count: int, concurrency: int, one: Callable[[int], Awaitable[boo
 
 
 def ours(cal: Calendar, work: Work, client: Client) -> Callable[[int], Awaitable[bool]]:
+    """Send one post the daemon's way: render, fill upload ids, `Client.send`."""
     async def one(index: int) -> bool:
         entry, account = work[index % len(work)]
         results: dict[str, dict[str, str]] = {}
@@ -97,6 +100,7 @@ def ours(cal: Calendar, work: Work, client: Client) -> Callable[[int], Awaitable
 
 
 def bare(cal: Calendar, work: Work, http: httpx.AsyncClient) -> Callable[[int], Awaitable[bool]]:
+    """Send one post as bare httpx would: the same path and body, encoded beforehand."""
     bodies = []
     for entry, account in work:
         (request,) = render(cal, entry, account)
@@ -111,6 +115,7 @@ def bare(cal: Calendar, work: Work, http: httpx.AsyncClient) -> Callable[[int], 
 
 
 async def timed(count: int, one: Callable[[int], Awaitable[bool]]) -> Round:
+    """Send `count` posts with `one`; our wall and CPU seconds around them."""
     cpu, wall = time.process_time(), time.perf_counter()
     failures = await _pool(count, CONCURRENCY, one)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -121,6 +126,7 @@ async def timed(count: int, one: Callable[[int], Awaitable[bool]]) -> Round:
 
 async def measure(sandbox: SandboxProcess, cal: Calendar, work: Work, posts: int,
                   rounds: int) -> dict[str, list[Round]]:
+    """Warm both senders up, then alternate timed rounds, checking the sandbox got every post."""
     env = sandbox.env()
     creds = Credentials.from_env(env)
     found: dict[str, list[Round]] = {"bare httpx (baseline)": [], "render + Client": []}
@@ -143,6 +149,7 @@ async def measure(sandbox: SandboxProcess, cal: Calendar, work: Work, posts: int
 
 
 def run(args: argparse.Namespace) -> Result:
+    """Generate the posts, start the sandbox, measure, judge."""
     posts = args.posts or (100 if args.small else 3000)
     rounds = args.rounds or (1 if args.small else 3)
     result = Result("send_throughput")
