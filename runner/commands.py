@@ -22,10 +22,11 @@ from runner.clock import Clock, ScaledClock
 from runner.dispatch import deliver
 from runner.errors import Problem, PushcalError
 from runner.expand import Occurrence, expand, instants
-from runner.ledger import SqliteLedger, State
+from runner.ledger import State
 from runner.log import EventLog
 from runner.model import Calendar
 from runner.providers import render
+from runner.sqlite_ledger import SqliteLedger
 
 if TYPE_CHECKING:
     from runner.cli import Context

@@ -24,9 +24,10 @@ from runner.client import Client, Credentials
 from runner.clock import Clock, SystemClock
 from runner.daemon import Daemon
 from runner.dispatch import Sender
-from runner.ledger import Row, SqliteLedger, State
+from runner.ledger import Row, State
 from runner.log import EventLog
 from runner.sandbox import Received, Sandbox
+from runner.sqlite_ledger import SqliteLedger
 
 ACCOUNTS: dict[str, dict[str, str]] = {
     "page": {"provider": "facebook", "identity": "923843ec-1749-4cc1-988f-d6963f3b1baa",

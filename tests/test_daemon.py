@@ -39,8 +39,9 @@ from runner.cli import Context, main
 from runner.clock import ScaledClock
 from runner.daemon import Daemon
 from runner.dispatch import Sender
-from runner.ledger import LedgerError, SqliteLedger, State
+from runner.ledger import LedgerError, State
 from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Received, Sandbox
+from runner.sqlite_ledger import SqliteLedger
 from runner.wire import Outcome
 
 ALL = ("page", "tw", "group")

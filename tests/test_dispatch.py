@@ -25,9 +25,10 @@ from runner.build import build
 from runner.client import Client, Credentials
 from runner.dispatch import Delivery, claim_args, deliver
 from runner.expand import Occurrence, expand
-from runner.ledger import Row, SqliteLedger, State
+from runner.ledger import Row, State
 from runner.model import Calendar
 from runner.source import load_text
+from runner.sqlite_ledger import SqliteLedger
 
 PUBLIC = "0f1e2d3c-4b5a-4978-8a9b-acbdcedf0a1b"
 PRIVATE = "5ec2e7aa-d00d-4bad-beef-c0ffee15ec2e"

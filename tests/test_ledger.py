@@ -27,9 +27,9 @@ from runner.ledger import (
     Ledger,
     LedgerError,
     Row,
-    SqliteLedger,
     State,
 )
+from runner.sqlite_ledger import SqliteLedger
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 DUE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

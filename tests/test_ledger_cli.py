@@ -15,7 +15,8 @@ import pytest
 from conftest import NOW, RunPushcal
 from daemon_kit import calendar, post
 
-from runner.ledger import SqliteLedger, State
+from runner.ledger import State
+from runner.sqlite_ledger import SqliteLedger
 
 AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

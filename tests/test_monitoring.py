@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from runner import heartbeat
-from runner.ledger import SqliteLedger, State
+from runner.ledger import State
 from runner.sandbox import Sandbox
+from runner.sqlite_ledger import SqliteLedger
 from tests.daemon_kit import Rig, calendar, post, soon
 
 

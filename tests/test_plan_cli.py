@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from runner.cli import Context, main
-from runner.ledger import SqliteLedger, State
+from runner.ledger import State
+from runner.sqlite_ledger import SqliteLedger
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -19,8 +19,9 @@ import pytest
 
 from runner.build import load
 from runner.cli import Context, main
-from runner.ledger import SqliteLedger, State
+from runner.ledger import State
 from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Sandbox
+from runner.sqlite_ledger import SqliteLedger
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "every-endpoint.yaml"
