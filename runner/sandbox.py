@@ -6,7 +6,7 @@ unauthenticated `/_sandbox/` introspection API, on a loopback port only. It is w
 see the whole flow without an OneAll account, and what tests, benchmarks and chaos runs talk
 to. The rooms behind it: `sandbox_routes` (paths), `sandbox_check` (bodies), `sandbox_world`
 (state), `sandbox_push` and `sandbox_pull` (answers), `sandbox_callback` (async uploads),
-`sandbox_faults` and `sandbox_http` (the server).
+`sandbox_faults`, `sandbox_outage` (refused connections) and `sandbox_http` (the server).
 """
 
 from __future__ import annotations

@@ -4,6 +4,13 @@ A fault replaces the normal answer to a push request. HTTP-code faults answer wi
 and create nothing; the connection faults reproduce what a client cannot tell apart from
 OneAll being unreachable (`drop`), or from OneAll posting but never answering (`timeout`,
 `reset-after`): the cases the delivery semantics in DESIGN.md are built around.
+
+`refuse` is the one fault a client can prove harmless, and the one that cannot hit the
+request that rolls it: that request already has a connection. So it is answered normally
+(with `Connection: close`), and then the port itself closes for `refuse_s` seconds: every
+new connection in that window is refused (ECONNREFUSED), before any byte is sent. Clients
+holding keep-alive connections would go on using them, so `keep_alive=False` makes every
+answer close its connection, and every request need a new one.
 """
 
 from __future__ import annotations
@@ -21,6 +28,11 @@ class Named(enum.Enum):
     DROP = "drop"  # close without reading or answering: nothing created
     TIMEOUT = "timeout"  # create, hold the answer `hang_s`, then close without answering
     RESET_AFTER = "reset-after"  # create, then reset the connection without answering
+    REFUSE = "refuse"  # answer normally, then refuse new connections for `refuse_s`
+
+
+# The named faults that end the exchange without an answer.
+SWALLOWING = frozenset({Named.DROP.value, Named.TIMEOUT.value, Named.RESET_AFTER.value})
 
 
 RETRY_AFTER_CODES = frozenset({"429", "503"})  # OneAll's "come back later" answers
@@ -35,10 +47,12 @@ class Faults:
     fail_codes: tuple[str, ...] = ("503",)
     hang_s: float = 35.0
     seed: int | None = None
+    refuse_s: float = 1.0  # how long the port stays closed after a `refuse`
+    keep_alive: bool = True  # False: every answer closes its connection
 
     def __post_init__(self) -> None:
-        if self.latency_ms < 0 or self.hang_s < 0:
-            raise ValueError("latency_ms and hang_s must not be negative")
+        if self.latency_ms < 0 or self.hang_s < 0 or self.refuse_s < 0:
+            raise ValueError("latency_ms, hang_s and refuse_s must not be negative")
         if not 0.0 <= self.fail_rate <= 1.0:
             raise ValueError(f"fail_rate must be between 0 and 1, got {self.fail_rate}")
         if not self.fail_codes:

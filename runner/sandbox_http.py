@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 
 from runner.sandbox_admin import administer
 from runner.sandbox_envelope import Refused, encode, envelope
-from runner.sandbox_faults import RETRY_AFTER_CODES, Faults, Named, http_status
+from runner.sandbox_faults import RETRY_AFTER_CODES, SWALLOWING, Faults, Named, http_status
+from runner.sandbox_outage import Outage
 from runner.sandbox_pull import listing_data, match_pull
 from runner.sandbox_push import Answer, PushContext, answer_push, describe, refused
 from runner.sandbox_world import Received
@@ -57,12 +58,17 @@ class SandboxServer(ThreadingHTTPServer):
         self.context = context
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self.outage = Outage(context.stopping, self.request_queue_size)
         super().__init__(address, SandboxHandler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind asks DNS for the host's FQDN; loopback needs no name.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
+
+    def service_actions(self) -> None:
+        # Called by serve_forever between accepts: the only safe moment to stop listening.
+        self.outage.carry_out(self.socket)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
@@ -163,8 +169,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._record(seq, at, path, raw, answer, fault)
         if fault in (Named.TIMEOUT.value, Named.RESET_AFTER.value):
             self._vanish(fault, faults)
-        else:
-            self._reply(answer)
+            return
+        refuse = fault == Named.REFUSE.value
+        if refuse:
+            self.server.outage.request(faults.refuse_s)
+        self._reply(answer, close=refuse)
 
     def _push_answer(self, seq: int, path: str, raw: bytes, fault: str | None) -> Answer:
         status = http_status(fault) if fault else None
@@ -192,7 +201,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _record(self, seq: int, at: float, path: str, raw: bytes, answer: Answer,
                 fault: str | None = None) -> None:
         endpoint, identity, body = describe(path, raw)
-        swallowed = fault in {n.value for n in Named}
+        swallowed = fault in SWALLOWING
         received = Received(seq, at, self.command, path, endpoint, identity, body,
                             0 if swallowed else answer.status, fault, answer.created,
                             answer.duplicate_of, answer.callback)
@@ -272,7 +281,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for name, value in headers.items():
             self.send_header(name, value)
-        if close:
+        if close or not self._ctx.world.faults.keep_alive:
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()

@@ -8,6 +8,7 @@ attachments, identities, duplicates, faults, async callbacks and introspection.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import queue
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from runner.client import Client, Credentials
 from runner.endpoints import (
     ATTACHMENTS_FIELD,
     ENDPOINTS,
@@ -41,6 +43,7 @@ from runner.sandbox import (
     Sandbox,
     serve_forever,
 )
+from runner.wire import Outcome, Verdict
 
 AUTH = (SANDBOX_PUBLIC_KEY, SANDBOX_PRIVATE_KEY)
 PARAMS = {"board": "549755813888", "playlist": "PLsandboxPlaylist0001"}
@@ -414,6 +417,64 @@ def test_drop_fault_creates_nothing(client: httpx.Client, sandbox: Sandbox) -> N
     assert (record.fault, record.status, record.created) == ("drop", 0, None)
     sandbox.set_faults(Faults())
     assert push(client, "twitter/post", identity(), {"message": "ok"}).status_code == 200
+
+
+def refused_by_pushcal(url: str) -> Outcome:
+    """What `runner.client` makes of a push sent to `url` (the sandbox's keys)."""
+    creds = Credentials("sandbox", SANDBOX_PUBLIC_KEY, SANDBOX_PRIVATE_KEY, url)
+
+    async def send() -> Outcome:
+        async with Client(creds, connect_timeout=5.0, read_timeout=5.0) as pushcal:
+            endpoint = ENDPOINTS["twitter/post"]
+            body = wrap(endpoint, {"message": "knocks on a closed port"})
+            return await pushcal.send("POST", endpoint.full_path(identity()), body)
+
+    return asyncio.run(send())
+
+
+def test_refuse_fault_answers_then_the_port_refuses_new_connections(sandbox: Sandbox) -> None:
+    sandbox.set_faults(Faults(fail_rate=1.0, fail_codes=("refuse",), refuse_s=60.0))
+    with httpx.Client(base_url=sandbox.url, auth=AUTH, timeout=5.0) as http:
+        answered = push(http, "twitter/post", identity(), {"message": "answered, then closed"})
+    assert (answered.status_code, answered.headers["Connection"]) == (200, "close")
+    # The port closed before that answer left, so this new connection is refused: provably
+    # unsent, which pushcal's client classifies as safe to retry.
+    outcome = refused_by_pushcal(sandbox.url)
+    assert outcome.verdict is Verdict.RETRY, outcome
+    assert outcome.status is None and "could not connect" in outcome.info
+    [record] = sandbox.received()
+    assert (record.fault, record.status) == ("refuse", 200) and record.created is not None
+    sandbox.stop()  # ends the outage at once instead of waiting out its 60 s
+
+
+def test_after_a_refusal_the_same_port_listens_again(sandbox: Sandbox) -> None:
+    url = sandbox.url
+    sandbox.set_faults(Faults(fail_rate=1.0, fail_codes=("refuse",), refuse_s=0.2))
+    with httpx.Client(base_url=url, auth=AUTH, timeout=5.0) as http:
+        assert push(http, "twitter/post", identity(), {"message": "first"}).status_code == 200
+    sandbox.set_faults(Faults())
+    answers: list[int] = []
+
+    def reachable() -> bool:
+        try:
+            with httpx.Client(base_url=url, auth=AUTH, timeout=5.0) as http:
+                answers.append(push(http, "twitter/post", identity(), {"message": "x"}).status_code)
+        except httpx.ConnectError:
+            return False
+        return True
+
+    eventually(reachable, "the port listens again")
+    assert sandbox.url == url and answers == [200]
+
+
+def test_without_keep_alive_every_answer_closes_its_connection(client: httpx.Client,
+                                                               sandbox: Sandbox) -> None:
+    sandbox.set_faults(Faults(keep_alive=False))
+    pushed = push(client, "twitter/post", identity(), {"message": "one connection each"})
+    listed = client.get("/_sandbox/received")
+    assert [pushed.headers["Connection"], listed.headers["Connection"]] == ["close", "close"]
+    sandbox.set_faults(Faults())
+    assert "Connection" not in client.get("/_sandbox/received").headers
 
 
 def test_seeded_faults_repeat_and_mix(clock: Clock) -> None:
