@@ -40,8 +40,12 @@ def expand(cal: Calendar, start: datetime, end: datetime, *,
             due = local.astimezone(UTC)
             found.extend(Occurrence(due, key, account, entry.id, local, entry.grace)
                          for account in entry.to)
-    found.sort()
+    found.sort(key=_order)  # tuples compare in C; the dataclass __lt__ is ~10x slower
     return found
+
+
+def _order(occ: Occurrence) -> tuple[datetime, str, str]:
+    return occ.due, occ.key, occ.account
 
 
 def instants(entry: Entry, start: datetime, end: datetime) -> Iterator[tuple[str, datetime]]:
@@ -69,11 +73,14 @@ def resolve(wall: datetime, tz: tzinfo) -> datetime:
 
 
 def occurrence_key(entry: Entry, wall: datetime) -> str:
-    """The ledger key: the id for a one-off, the id and local wall time for a repetition."""
+    """The ledger key: the id for a one-off; the id and local date for a repetition.
+
+    Repetitions are at most daily, so the local date names one occurrence: the fall-back
+    hour cannot fire twice, and moving a daily 09:00 to 09:05 after today's post went
+    out does not post today again (it is the same occurrence, moved)."""
     if entry.repeat is None:
         return entry.id
-    stamp = wall.strftime("%Y-%m-%dT%H:%M:%S" if wall.second else "%Y-%m-%dT%H:%M")
-    return f"{entry.id}@{stamp}"
+    return f"{entry.id}@{wall.date().isoformat()}"
 
 
 def walls(entry: Entry) -> Iterator[datetime]:
@@ -134,7 +141,7 @@ def _month_day(first: date, months: int) -> date | None:
 
 def occurrence(cal: Calendar, key: str, account: str) -> Occurrence | None:
     """The current calendar's occurrence with this key for this account, if it still has one
-    (the entry exists, is enabled, still goes to the account, and still has that wall time)."""
+    (the entry exists, is enabled, still goes to the account, and still repeats on that day)."""
     entry_id, _, stamp = key.partition("@")
     entry = cal.entries.get(entry_id)
     if entry is None or not entry.enabled or account not in entry.to:
@@ -145,9 +152,10 @@ def occurrence(cal: Calendar, key: str, account: str) -> Occurrence | None:
         wall = entry.start
     else:
         try:
-            wall = datetime.fromisoformat(stamp).replace(fold=entry.start.fold)
+            day = date.fromisoformat(stamp)
         except ValueError:
             return None
+        wall = datetime.combine(day, entry.start.time())  # time() keeps the entry's fold
         local = resolve(wall, entry.tz)
         due = local.astimezone(UTC)
         if not any(k == key for k, _ in instants(entry, due, due + timedelta(seconds=1))):

@@ -34,11 +34,11 @@ def fill(path: Path) -> None:
                       location="https://www.facebook.com/1001")
         claim("launch", "tw")
         ledger.finish("launch", "tw", State.UNKNOWN, info="read timeout: may have been acted on")
-        claim("tip@2026-11-28T11:00", "tw", hours=1)
-        ledger.finish("tip@2026-11-28T11:00", "tw", State.FAILED, http_status=400,
+        claim("tip@2026-11-28", "tw", hours=1)
+        ledger.finish("tip@2026-11-28", "tw", State.FAILED, http_status=400,
                       info="message too long")
-        claim("tip@2026-11-29T11:00", "tw", hours=25)
-        ledger.finish("tip@2026-11-29T11:00", "tw", State.UNKNOWN, info="HTTP 502")
+        claim("tip@2026-11-29", "tw", hours=25)
+        ledger.finish("tip@2026-11-29", "tw", State.UNKNOWN, info="HTTP 502")
         claim("digest", "page", hours=2)
         ledger.finish("digest", "page", State.RETRY_WAIT, http_status=503, info="busy",
                       next_attempt=AT + timedelta(hours=2, minutes=1))
@@ -62,9 +62,9 @@ def test_status_counts_and_lists_what_needs_attention(pushcal: RunPushcal, state
         "needs attention:\n"
         "  2026-11-27T09:00:00.000Z  old -> page  missed  missed: 2 h late\n"
         "  2026-11-28T09:00:00.000Z  launch -> tw  unknown  read timeout: may have been acted on\n"
-        "  2026-11-28T10:00:00.000Z  tip@2026-11-28T11:00 -> tw  failed  message too long\n"
+        "  2026-11-28T10:00:00.000Z  tip@2026-11-28 -> tw  failed  message too long\n"
         "  2026-11-28T11:00:00.000Z  digest -> page  retry_wait  busy\n"
-        "  2026-11-29T10:00:00.000Z  tip@2026-11-29T11:00 -> tw  unknown  HTTP 502\n"
+        "  2026-11-29T10:00:00.000Z  tip@2026-11-29 -> tw  unknown  HTTP 502\n"
     ), run
     assert run.err == ""
 
@@ -83,7 +83,7 @@ def test_status_with_a_calendar_shows_the_next_firings_not_yet_recorded(
     # `launch` is recorded under its id for both accounts (sent, unknown): moving it in the
     # file does not make it due again. `tip` is past until 1 December.
     assert run.out.split("next:\n")[1] == (
-        "  2026-12-01T10:00:00.000Z  tip@2026-12-01T11:00 -> tw\n"
+        "  2026-12-01T10:00:00.000Z  tip@2026-12-01 -> tw\n"
         "  2026-12-02T08:30:00.000Z  news -> page\n"
     ), run
 
@@ -105,9 +105,9 @@ def test_history_lists_every_row_by_scheduled_time(pushcal: RunPushcal, state: P
         "2026-11-27T09:00:00.000Z  old -> page  missed  missed: 2 h late",
         "2026-11-28T09:00:00.000Z  launch -> page  sent  https://www.facebook.com/1001",
         "2026-11-28T09:00:00.000Z  launch -> tw  unknown  read timeout: may have been acted on",
-        "2026-11-28T10:00:00.000Z  tip@2026-11-28T11:00 -> tw  failed  message too long",
+        "2026-11-28T10:00:00.000Z  tip@2026-11-28 -> tw  failed  message too long",
         "2026-11-28T11:00:00.000Z  digest -> page  retry_wait  busy",
-        "2026-11-29T10:00:00.000Z  tip@2026-11-29T11:00 -> tw  unknown  HTTP 502",
+        "2026-11-29T10:00:00.000Z  tip@2026-11-29 -> tw  unknown  HTTP 502",
     ], run
 
 
@@ -133,10 +133,10 @@ def test_history_filters_by_entry_and_since(pushcal: RunPushcal, state: Path) ->
                     "--since", "2026-11-29T00:00+01:00"])
 
     assert [line.split()[1] for line in by_entry.out.splitlines()] == [
-        "tip@2026-11-28T11:00", "tip@2026-11-29T11:00"], by_entry
+        "tip@2026-11-28", "tip@2026-11-29"], by_entry
     assert [line.split()[1] for line in since.out.splitlines()] == [
-        "tip@2026-11-28T11:00", "digest", "tip@2026-11-29T11:00"], since
-    assert [line.split()[1] for line in both.out.splitlines()] == ["tip@2026-11-29T11:00"], both
+        "tip@2026-11-28", "digest", "tip@2026-11-29"], since
+    assert [line.split()[1] for line in both.out.splitlines()] == ["tip@2026-11-29"], both
 
 
 def test_history_without_a_ledger_is_a_clean_failure(pushcal: RunPushcal, tmp_path: Path) -> None:
@@ -163,10 +163,10 @@ def test_resolve_settles_an_unknown_row(pushcal: RunPushcal, state: Path, flag: 
 
 def test_resolve_one_occurrence_of_a_repeating_entry_by_key(pushcal: RunPushcal,
                                                            state: Path) -> None:
-    run = pushcal(["resolve", "tip", "--account", "tw", "--key", "tip@2026-11-29T11:00", "--sent",
+    run = pushcal(["resolve", "tip", "--account", "tw", "--key", "tip@2026-11-29", "--sent",
                    "--state", str(state)])
 
-    assert (run.code, run.out) == (0, "tip@2026-11-29T11:00 -> tw: now sent\n"), run
+    assert (run.code, run.out) == (0, "tip@2026-11-29 -> tw: now sent\n"), run
     with SqliteLedger(state, clock=lambda: NOW) as ledger:
         assert ledger.counts()[State.UNKNOWN] == 1  # launch -> tw is still waiting
 

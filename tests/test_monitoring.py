@@ -16,7 +16,7 @@ from runner import heartbeat
 from runner.ledger import State
 from runner.sandbox import Sandbox
 from runner.sqlite_ledger import SqliteLedger
-from tests.daemon_kit import Rig, calendar, post, soon
+from daemon_kit import Rig, calendar, post, soon
 
 
 @pytest.fixture
