@@ -29,7 +29,8 @@ MIN_RETRY_WINDOW = timedelta(minutes=10)
 
 
 class Sender(Protocol):
-    async def send(self, method: str, path: str, body: Mapping[str, Any] | None) -> Outcome: ...
+    async def send(self, method: str, path: str, body: Mapping[str, Any] | None, *,
+                   lane: str = "") -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,13 @@ async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sen
         return None
     try:
         final = await _send_all(requests, row, ledger, client)
-    except asyncio.CancelledError:
+    except BaseException as error:
+        # Whatever stopped us (a shutdown, a bug), a request may be on the wire: the claim
+        # must not stay `sending`, and it must never be retried by itself.
+        what = ("interrupted" if isinstance(error, asyncio.CancelledError)
+                else f"internal error {error!r:.200}")
         ledger.finish(occ.key, occ.account, State.UNKNOWN,
-                      info="interrupted while sending: the request may have been acted on")
+                      info=f"{what} while sending: the request may have been acted on")
         raise
     return Delivery(occ, _record(final, row, occ, ledger, clock, rng), requests[-1].endpoint)
 
@@ -76,7 +81,8 @@ async def _send_all(requests: list[Request], row: Row, ledger: Ledger,
     for request in requests:
         if request.step in results:
             continue  # uploaded in an earlier attempt
-        outcome = await client.send(request.method, request.path, fill(request.body, results))
+        outcome = await client.send(request.method, request.path, fill(request.body, results),
+                                    lane=row.account)
         if request.step == PUBLISH or outcome.verdict is not Verdict.SENT:
             return request, outcome
         remote = outcome.data.get(request.result_field)

@@ -353,3 +353,16 @@ def test_cancelled_while_waiting_for_the_answer_becomes_unknown(world: World) ->
     row = world.row("text")
     assert row.state is State.UNKNOWN
     assert row.info == "interrupted while sending: the request may have been acted on"
+
+
+def test_a_bug_while_sending_leaves_the_row_unknown_not_sending(world: World) -> None:
+    async def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a bug in a transport")
+
+    world.script = [broken]
+    with pytest.raises(RuntimeError):
+        asyncio.run(world._deliver(world.occurrence("text")))
+    row = world.row("text")
+    assert row.state is State.UNKNOWN
+    assert row.info == ("internal error RuntimeError('a bug in a transport') while sending: "
+                        "the request may have been acted on")
