@@ -149,34 +149,48 @@ class Client:
         self._read_timeout = read_timeout
         token = f"{credentials.public_key}:{credentials.private_key}".encode()
         self._secrets = (credentials.private_key, base64.b64encode(token).decode())
-        self._http = httpx.AsyncClient(
-            base_url=credentials.base_url,
-            auth=httpx.BasicAuth(credentials.public_key, credentials.private_key),
-            headers={
+        self._options: dict[str, Any] = {
+            "base_url": credentials.base_url,
+            "auth": httpx.BasicAuth(credentials.public_key, credentials.private_key),
+            "headers": {
                 "Content-Type": "application/json",
                 "Accept": "application/json",
                 "User-Agent": f"pushcal/{__version__}",
             },
-            timeout=httpx.Timeout(
+            "timeout": httpx.Timeout(
                 connect=connect_timeout, read=read_timeout, write=read_timeout,
                 pool=connect_timeout,
             ),
             # Every keep-alive slot is kept: a burst of sends reuses warm TLS connections.
-            limits=httpx.Limits(
+            "limits": httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections,
             ),
-            transport=transport,
-            follow_redirects=False,  # a redirected POST could be replayed elsewhere
-        )
+            "transport": transport,
+            "follow_redirects": False,  # a redirected POST could be replayed elsewhere
+        }
+        if transport is None:  # one TLS context for all lanes: loading CA certificates is slow
+            self._options["verify"] = httpx.create_ssl_context()
+        self._lanes: dict[str, httpx.AsyncClient] = {}
+
+    def _lane(self, lane: str) -> httpx.AsyncClient:
+        """The connection pool for one lane (an account). httpcore's pool slows down badly
+        with ~100 requests waiting in one pool (encode/httpcore#1035); a pool per account
+        keeps each one short, and one account's connections never queue behind another's."""
+        pool = self._lanes.get(lane)
+        if pool is None:
+            pool = self._lanes[lane] = httpx.AsyncClient(**self._options)
+        return pool
 
     def __repr__(self) -> str:
         return f"Client(base_url={self._credentials.base_url!r})"
 
-    async def send(self, method: str, path: str, body: Mapping[str, Any] | None) -> Outcome:
-        """Send one request (body is the whole JSON document, `request` root included)."""
+    async def send(self, method: str, path: str, body: Mapping[str, Any] | None, *,
+                   lane: str = "") -> Outcome:
+        """Send one request (body is the whole JSON document, `request` root included).
+        `lane` names the connection pool to use: the daemon passes the account."""
         content = None if body is None else _encode(body)
         try:
-            response = await self._http.request(method, path, content=content)
+            response = await self._lane(lane).request(method, path, content=content)
         except httpx.RequestError as exc:
             return self._scrubbed(self._transport_outcome(exc))
         return self._scrubbed(self._classify(response))
@@ -186,8 +200,9 @@ class Client:
         return await self.send("GET", path, None)
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Close every connection pool."""
+        for pool in self._lanes.values():
+            await pool.aclose()
 
     async def __aenter__(self) -> Client:
         return self

@@ -42,7 +42,22 @@ def calendar_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(calendar_schema())
+    # Resolving `$ref` for every value of every file is most of jsonschema's time; the
+    # schema has no recursion, so inline its definitions once (same checks, same errors).
+    schema = calendar_schema()
+    return jsonschema.Draft7Validator(_inline(schema, schema.get("definitions", {})))
+
+
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    """`node` with every local `#/definitions/NAME` reference replaced by its target."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            return _inline(definitions[ref.removeprefix("#/definitions/")], definitions)
+        return {k: _inline(v, definitions) for k, v in node.items() if k != "definitions"}
+    if isinstance(node, list):
+        return [_inline(v, definitions) for v in node]
+    return node
 
 
 def validate(doc: Document) -> list[tuple[tuple[str | int, ...], Problem]]:
