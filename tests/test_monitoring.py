@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from daemon_kit import Rig, calendar, post, soon
 
 from runner import heartbeat
 from runner.ledger import State
 from runner.sandbox import Sandbox
 from runner.sqlite_ledger import SqliteLedger
-from daemon_kit import Rig, calendar, post, soon
 
 
 @pytest.fixture
