@@ -7,6 +7,8 @@ not checked again, so each mistake is reported once, where it was made.
 
 from __future__ import annotations
 
+import hashlib
+import pathlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -31,12 +33,53 @@ from runner.model import (
 from runner.source import Document
 
 Path = tuple[str | int, ...]
+Findings = list[tuple[Path, Problem]]
 END_OF_DAY = timedelta(hours=23, minutes=59, seconds=59)
 
 
 def load(paths: Sequence[str]) -> Calendar:
     """Read, check and build the calendar at `paths` (files or directories)."""
-    return build(source.load_all(paths))
+    return Loader(paths).load()
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    digest: str  # of the file's bytes
+    doc: Document
+    findings: Findings
+
+
+class Loader:
+    """Loads the calendar at `paths` again and again (the daemon's reloads). A file whose
+    bytes did not change is not parsed or schema-checked again, so an edit to one file of
+    forty costs one file's parsing; names and rules are still checked across all files."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = list(paths)
+        self._files: dict[str, _Loaded] = {}
+
+    def load(self) -> Calendar:
+        """The calendar as the files are now; InvalidCalendar with every problem otherwise."""
+        files, problems = source.files_and_problems(self.paths)
+        loaded: list[_Loaded] = []
+        for path, name in files:
+            try:
+                loaded.append(self._file(path, name))
+            except InvalidCalendar as error:
+                problems.extend(error.problems)
+        if problems:
+            raise InvalidCalendar(problems)
+        return build([f.doc for f in loaded], [f.findings for f in loaded],
+                     [f.digest for f in loaded])
+
+    def _file(self, path: pathlib.Path, name: str) -> _Loaded:
+        raw = source.read_file(path, name)
+        digest = hashlib.sha256(raw).hexdigest()
+        cached = self._files.get(name)
+        if cached is None or cached.digest != digest:
+            doc = source.load_text(raw, name)
+            cached = self._files[name] = _Loaded(digest, doc, schema.validate(doc))
+        return cached
 
 
 @dataclass
@@ -81,11 +124,14 @@ class _Builder:
         return False
 
 
-def build(docs: Sequence[Document]) -> Calendar:
-    """Every document into one Calendar; InvalidCalendar with all problems otherwise."""
+def build(docs: Sequence[Document], findings: Sequence[Findings] | None = None,
+          digests: Sequence[str] | None = None) -> Calendar:
+    """Every document into one Calendar; InvalidCalendar with all problems otherwise.
+    `findings` and `digests` are each document's schema findings and content hash, when
+    the caller already has them."""
     b = _Builder(docs)
-    for doc in docs:
-        for path, problem in schema.validate(doc):
+    for doc, found in zip(docs, findings or [schema.validate(d) for d in docs], strict=True):
+        for path, problem in found:
             b.problems.append(problem)
             b.mark_broken(doc, path)
     for doc in docs:
@@ -95,7 +141,9 @@ def build(docs: Sequence[Document]) -> Calendar:
         raise InvalidCalendar(b.problems)
     accounts = {k: v for k, v in b.accounts.items() if v is not None}
     media = {k: v for k, v in b.media.items() if v is not None}
-    return Calendar(accounts, media, b.entries, digest_of([[d.file, d.data] for d in docs]),
+    content = digests if digests is not None else [digest_of(d.data) for d in docs]
+    return Calendar(accounts, media, b.entries,
+                    digest_of([[d.file, c] for d, c in zip(docs, content, strict=True)]),
                     next((z for z in zones if z is not None), None),
                     tuple(d.file for d in docs))
 

@@ -246,7 +246,8 @@ def run_daemon(args: argparse.Namespace, ctx: Context) -> int:
 
     if args.rehearse and not args.sandbox:
         raise UsageError("--rehearse plays the calendar on virtual time: it needs --sandbox")
-    cal = build.load(args.paths)
+    loader = build.Loader(args.paths)
+    cal = loader.load()
     start = moment(args.start, cal, "--from") if args.start else ctx.clock()
     clock: Clock = ScaledClock(start, args.speed, ctx.clock) if args.rehearse else _Real(ctx)
     until = moment(args.end, cal, "--until") if args.end else None
@@ -257,7 +258,7 @@ def run_daemon(args: argparse.Namespace, ctx: Context) -> int:
         ledger.acquire_daemon_lock()
         daemon = Daemon(paths=args.paths, calendar=cal, ledger=ledger, client=client,
                         clock=clock, log=log, horizon=timedelta(hours=args.horizon),
-                        until=until, heartbeat=args.heartbeat)
+                        until=until, heartbeat=args.heartbeat, loader=loader)
 
         async def main() -> int:
             async with client:

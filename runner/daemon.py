@@ -32,6 +32,7 @@ from runner.workers import Job, Workers
 Pair = tuple[str, str]  # (occurrence key, account)
 SETTLED = frozenset(State) - {State.PLANNED, State.CANCELLED}
 ATTENTION = (State.UNKNOWN, State.FAILED, State.MISSED)
+PATCH_LIMIT = 2000  # beyond this many changed entries, a full re-expansion is cheaper
 
 
 class Daemon:
@@ -40,10 +41,11 @@ class Daemon:
     def __init__(self, *, paths: Sequence[str], calendar: Calendar, ledger: Ledger,
                  client: Sender, clock: Clock, log: EventLog, horizon: timedelta,
                  lookback: timedelta = timedelta(days=7), until: datetime | None = None,
-                 shutdown_timeout: float = 30.0, watch_interval: float = 1.0,
+                 shutdown_timeout: float = 30.0, watch_interval: float = 0.2,
                  heartbeat: Path | None = None, heartbeat_every: float = 5.0,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, loader: build.Loader | None = None) -> None:
         self.paths, self.calendar, self.ledger = list(paths), calendar, ledger
+        self.loader = loader or build.Loader(paths)
         self.clock, self.log, self.horizon, self.lookback = clock, log, horizon, lookback
         self.until, self.shutdown_timeout = until, shutdown_timeout
         self.heartbeat, self.heartbeat_every = heartbeat, heartbeat_every
@@ -51,7 +53,7 @@ class Daemon:
         self.workers = Workers(calendar=lambda: self.calendar, ledger=ledger, client=client,
                                clock=clock, log=log, commit=lambda: self.commit,
                                on_delivered=self._delivered, rng=rng or random.Random())
-        self.watcher = Watcher(self.paths, interval=watch_interval)
+        self.watcher = Watcher(self.paths, interval=watch_interval, settle=watch_interval)
         self.by_due: dict[datetime, set[Pair]] = {}
         self.pending: dict[Pair, expand.Occurrence] = {}
         self.synced_to: datetime | None = None  # end of the last window loaded into jobs
@@ -124,7 +126,7 @@ class Daemon:
     async def reload(self, reason: str) -> bool:
         """Re-read the whole calendar; replace the current one only if all of it is valid."""
         try:
-            calendar = await asyncio.to_thread(build.load, self.paths)
+            calendar = await asyncio.to_thread(self.loader.load)
         except InvalidCalendar as error:
             self.log("reload-rejected", reason=reason, problems=len(error.problems),
                      kept="the last valid calendar")
@@ -140,33 +142,46 @@ class Daemon:
             return True
         before, self.calendar = self.calendar, calendar
         self.commit = head_commit(self.paths)
-        touched = self.sync()
-        self._catch_up(before)
-        self.log("reloaded", reason=reason, entries=len(calendar.entries), jobs_touched=touched)
+        changed = _changed(before, calendar)
+        pending = self.pending
+        touched = self.sync(changed)
+        self._cancel_vanished(pending, changed)
+        self._catch_up(before, changed)
+        self.log("reloaded", reason=reason, entries=len(calendar.entries),
+                 entries_changed=len(changed), jobs_touched=touched)
         return True
 
-    def sync(self) -> int:
+    def _cancel_vanished(self, pending: dict[Pair, expand.Occurrence], changed: set[str]) -> None:
+        """Record `cancelled` for what an edit removed (or disabled) before it fired."""
+        for (key, account), occ in pending.items():
+            if occ.entry not in changed or (key, account) in self.pending:
+                continue
+            if expand.occurrence(self.calendar, key, account) is not None:
+                continue  # moved beyond the horizon, not removed
+            why = "removed from the calendar or disabled before it fired"
+            if self.ledger.mark(key, entry=occ.entry, account=account, scheduled=occ.due,
+                                endpoint="", state=State.CANCELLED, info=f"cancelled: {why}"):
+                self.log("cancelled", entry=occ.entry, key=key, account=account,
+                         due=occ.due.isoformat(), reason=why)
+
+    def sync(self, changed: set[str] | None = None) -> int:
         """Make the jobs match the calendar within the horizon; return how many changed.
         A job is touched only when the set of occurrences due at its instant changed.
+        With `changed` (entry ids an edit touched), only those entries are expanded again,
+        within the window already loaded: a one-entry edit costs one entry's work.
 
         Windows follow on from each other: when this runs late (a busy loop, a suspended
         machine, a rehearsal clock outrunning the interval), what fell due since the last
         window's end still gets a job, which fires at once and meets the lateness policy.
         Jobs that fell due but have not run yet are left to run."""
         now = self.clock.now()
-        start = now if self.synced_to is None else min(now, self.synced_to)
-        settled = self.ledger.keys_in(SETTLED)
-        wanted: dict[Pair, expand.Occurrence] = {
-            (o.key, o.account): o for o in expand.expand(self.calendar, start, now + self.horizon)
-            if (o.key, o.account) not in settled}
+        if changed is not None and self.synced_to is not None and len(changed) <= PATCH_LIMIT:
+            wanted = self._patched(changed, now, self.synced_to)
+        else:
+            wanted = self._expanded(now)
         by_due: dict[datetime, set[Pair]] = defaultdict(set)
         for pair, occ in wanted.items():
             by_due[occ.due].add(pair)
-        for due, pairs in self.by_due.items():
-            if due < start:
-                by_due[due] = pairs
-                wanted.update((p, self.pending[p]) for p in pairs if p in self.pending)
-        self.synced_to = now + self.horizon
         touched = 0
         for due in set(self.by_due) | set(by_due):
             if self.by_due.get(due) == by_due.get(due):
@@ -178,6 +193,32 @@ class Daemon:
                 self._scheduler.remove_job(_job_id(due))
         self.by_due, self.pending = dict(by_due), wanted
         return touched
+
+    def _expanded(self, now: datetime) -> dict[Pair, expand.Occurrence]:
+        """Every occurrence from the end of the last window (or now) to the horizon, plus
+        those already due whose jobs have not run yet."""
+        start = now if self.synced_to is None else min(now, self.synced_to)
+        settled = self.ledger.keys_in(SETTLED)
+        wanted = {(o.key, o.account): o
+                  for o in expand.expand(self.calendar, start, now + self.horizon)
+                  if (o.key, o.account) not in settled}
+        for pair, occ in self.pending.items():
+            if occ.due < start:
+                wanted[pair] = occ
+        self.synced_to = now + self.horizon
+        return wanted
+
+    def _patched(self, changed: set[str], now: datetime,
+                 end: datetime) -> dict[Pair, expand.Occurrence]:
+        """The pending occurrences with those of the `changed` entries expanded again."""
+        wanted = {p: o for p, o in self.pending.items() if o.entry not in changed}
+        start = min([now, *(o.due for o in self.pending.values() if o.entry in changed)])
+        entries = [self.calendar.entries[i] for i in sorted(changed) if i in self.calendar.entries]
+        for occ in expand.expand(self.calendar, start, end, entries=iter(entries)):
+            row = self.ledger.get(occ.key, occ.account)
+            if row is None or row.state not in SETTLED:
+                wanted[(occ.key, occ.account)] = occ
+        return wanted
 
     def _job(self, due: datetime) -> None:
         assert self._scheduler is not None
@@ -193,17 +234,25 @@ class Daemon:
             if occ is not None:
                 self.workers.put(Job(occ))
 
-    def _catch_up(self, before: Calendar | None = None) -> None:
+    def _catch_up(self, before: Calendar | None = None, changed: set[str] | None = None) -> None:
         """Occurrences that fell due while the daemon was down, or that an edit moved into
         the past (those not already due in the calendar `before` it): within grace they are
-        sent once, late; beyond it the worker records them `missed`."""
+        sent once, late; beyond it the worker records them `missed`. After an edit only the
+        `changed` entries can have moved."""
         now = self.clock.now()
         since = now - self.lookback
-        settled = self.ledger.keys_in(SETTLED)
-        known = set() if before is None else {
-            (o.key, o.account, o.due) for o in expand.expand(before, since, now)}
-        late = [o for o in expand.expand(self.calendar, since, now)
-                if (o.key, o.account) not in settled and (o.key, o.account, o.due) not in known]
+
+        def occurrences(cal: Calendar) -> list[expand.Occurrence]:
+            only = None if changed is None else iter(
+                [cal.entries[i] for i in sorted(changed) if i in cal.entries])
+            return expand.expand(cal, since, now, entries=only)
+
+        known = set() if before is None else {(o.key, o.account, o.due)
+                                              for o in occurrences(before)}
+        candidates = [o for o in occurrences(self.calendar)
+                      if (o.key, o.account, o.due) not in known]
+        settled = self.ledger.keys_in(SETTLED) if candidates else set()
+        late = [o for o in candidates if (o.key, o.account) not in settled]
         for occ in late:
             self.workers.put(Job(occ))
         if late:
@@ -239,6 +288,16 @@ class Daemon:
                  http_status=row.http_status,
                  info=row.info if row.state is not State.SENT else None,
                  next_attempt=row.next_attempt and row.next_attempt.isoformat())
+
+
+def _changed(before: Calendar, after: Calendar) -> set[str]:
+    """Ids of entries added, removed, or changed in what or when they publish."""
+    def view(cal: Calendar, entry_id: str) -> tuple[str, timedelta] | None:
+        entry = cal.entries.get(entry_id)
+        return None if entry is None else (entry.digest, entry.grace)
+
+    ids = before.entries.keys() | after.entries.keys()
+    return {i for i in ids if view(before, i) != view(after, i)}
 
 
 def _job_id(due: datetime) -> str:

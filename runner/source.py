@@ -30,9 +30,24 @@ from runner.yamlstrict import (
     place,
 )
 
-__all__ = ["DEEP", "EMPTY", "MAX_BYTES", "MAX_DEPTH", "NO_REFERENCES", "SUFFIXES", "TABS",
-           "Document", "Path_", "Position", "find_calendar_files", "load_all", "load_file",
-           "load_text"]
+__all__ = [
+    "DEEP",
+    "EMPTY",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "NO_REFERENCES",
+    "SUFFIXES",
+    "TABS",
+    "Document",
+    "Path_",
+    "Position",
+    "files_and_problems",
+    "find_calendar_files",
+    "load_all",
+    "load_file",
+    "load_text",
+    "read_file",
+]
 
 MAX_BYTES = 10 * 1024 * 1024
 SUFFIXES = (".yaml", ".yml")
@@ -118,6 +133,11 @@ def load_text(text: bytes | str, file: str) -> Document:
 def load_file(path: pathlib.Path, file: str | None = None) -> Document:
     """Load one calendar file; `file` is its display name (default: the path as given)."""
     name = str(path) if file is None else file
+    return load_text(read_file(path, name), name)
+
+
+def read_file(path: pathlib.Path, name: str) -> bytes:
+    """The bytes of a calendar file, refusing what is not a regular file or is too big."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
@@ -125,10 +145,9 @@ def load_file(path: pathlib.Path, file: str | None = None) -> Document:
         if info.st_size > MAX_BYTES:  # refused before reading a byte of it
             raise InvalidCalendar([_too_big(name, info.st_size)])
         with path.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)  # it may have grown since stat
+            return stream.read(MAX_BYTES + 1)  # it may have grown since stat: load_text checks
     except OSError as error:
         raise InvalidCalendar([Problem(name, 1, 1, message=f"cannot read: {error.strerror}")]) from None
-    return load_text(raw, name)
 
 
 def _directory(root: pathlib.Path, problems: list[Problem]) -> list[pathlib.Path]:
@@ -166,6 +185,11 @@ def _find(paths: Sequence[str]) -> tuple[list[tuple[pathlib.Path, str]], list[Pr
         for file in files:  # a file named twice, or inside a named folder, is loaded once
             found.setdefault(file[0].resolve(), file)
     return list(found.values()), problems
+
+
+def files_and_problems(paths: Sequence[str]) -> tuple[list[tuple[pathlib.Path, str]], list[Problem]]:
+    """Like `find_calendar_files`, but returns the problems instead of raising them."""
+    return _find(paths)
 
 
 def find_calendar_files(paths: Sequence[str]) -> list[tuple[pathlib.Path, str]]:

@@ -142,8 +142,25 @@ def test_an_entry_removed_before_its_time_is_not_sent(rig: Rig, sandbox: Sandbox
     assert "reloaded reason=test" in log
     assert created(sandbox) == Counter({("omega", "page"): 1, ("omega", "tw"): 1})
     assert received(sandbox)[("alpha", "page")] == received(sandbox)[("alpha", "tw")] == 0
-    assert all(row.state is not State.SENT for (key, _), row in rig.rows().items()
-               if key == "alpha")
+    rows = rig.rows()
+    assert [(rows[("alpha", a)].state, rows[("alpha", a)].attempts) for a in ("page", "tw")] == [
+        (State.CANCELLED, 0)] * 2  # recorded, so status and history can say what happened
+    assert " cancelled entry=alpha key=alpha account=page " in log
+
+
+def test_a_cancelled_entry_that_comes_back_is_sent(rig: Rig, sandbox: Sandbox) -> None:
+    alpha, omega = post("alpha", soon(2), ["tw"]), post("omega", soon(2.5), ["tw"])
+    rig.write(calendar([alpha, omega]))
+
+    async def toggle(daemon: Daemon) -> None:
+        rig.write(calendar([{**alpha, "enabled": False}, omega]))
+        assert await daemon.reload("off") is True
+        rig.write(calendar([alpha, omega]))
+        assert await daemon.reload("on") is True
+
+    asyncio.run(rig.run(rig.settled(("alpha", "tw"), ("omega", "tw")), script=toggle))
+    assert created(sandbox) == Counter({("alpha", "tw"): 1, ("omega", "tw"): 1})
+    assert rig.rows()[("alpha", "tw")].state is State.SENT
 
 
 def test_a_changed_text_is_sent_as_it_is_now(rig: Rig, sandbox: Sandbox) -> None:
