@@ -49,14 +49,25 @@ class _Loaded:
     findings: Findings
 
 
+@dataclass
+class Memo:
+    """Entries built from files by content hash, and their rule findings by content hash
+    and the accounts and media they were checked against: what a reload can reuse."""
+
+    entries: dict[tuple[str, Path], Entry] = field(default_factory=dict)
+    findings: dict[tuple[str, Path, int], list[rules.Finding]] = field(default_factory=dict)
+
+
 class Loader:
     """Loads the calendar at `paths` again and again (the daemon's reloads). A file whose
-    bytes did not change is not parsed or schema-checked again, so an edit to one file of
-    forty costs one file's parsing; names and rules are still checked across all files."""
+    bytes did not change is not parsed, schema-checked or built again, so an edit to one
+    file of forty costs about one file's work; names and ids are still checked across all
+    files, and rules again wherever an account or medium changed."""
 
     def __init__(self, paths: Sequence[str]) -> None:
         self.paths = list(paths)
         self._files: dict[str, _Loaded] = {}
+        self._memo = Memo()
 
     def load(self) -> Calendar:
         """The calendar as the files are now; InvalidCalendar with every problem otherwise."""
@@ -69,8 +80,12 @@ class Loader:
                 problems.extend(error.problems)
         if problems:
             raise InvalidCalendar(problems)
+        live = {f.digest for f in loaded}  # forget what files used to hold
+        self._files = {name: f for name, f in self._files.items() if f.digest in live}
+        self._memo.entries = {k: v for k, v in self._memo.entries.items() if k[0] in live}
+        self._memo.findings = {k: v for k, v in self._memo.findings.items() if k[0] in live}
         return build([f.doc for f in loaded], [f.findings for f in loaded],
-                     [f.digest for f in loaded])
+                     [f.digest for f in loaded], self._memo)
 
     def _file(self, path: pathlib.Path, name: str) -> _Loaded:
         raw = source.read_file(path, name)
@@ -125,10 +140,10 @@ class _Builder:
 
 
 def build(docs: Sequence[Document], findings: Sequence[Findings] | None = None,
-          digests: Sequence[str] | None = None) -> Calendar:
+          digests: Sequence[str] | None = None, memo: Memo | None = None) -> Calendar:
     """Every document into one Calendar; InvalidCalendar with all problems otherwise.
     `findings` and `digests` are each document's schema findings and content hash, when
-    the caller already has them."""
+    the caller already has them; `memo` (with `digests`) reuses earlier work."""
     b = _Builder(docs)
     for doc, found in zip(docs, findings or [schema.validate(d) for d in docs], strict=True):
         for path, problem in found:
@@ -136,7 +151,9 @@ def build(docs: Sequence[Document], findings: Sequence[Findings] | None = None,
             b.mark_broken(doc, path)
     for doc in docs:
         _names(b, doc)
-    zones = [_entries(b, doc) for doc in docs]
+    names = hash((frozenset(b.accounts.items()), frozenset(b.media.items())))
+    keys = digests if digests is not None and memo is not None else [None] * len(docs)
+    zones = [_entries(b, doc, key, memo or Memo(), names) for doc, key in zip(docs, keys, strict=True)]
     if b.problems:
         raise InvalidCalendar(b.problems)
     accounts = {k: v for k, v in b.accounts.items() if v is not None}
@@ -180,8 +197,10 @@ def _file_settings(b: _Builder, doc: Document) -> tuple[tzinfo | None, timedelta
     return tz, grace
 
 
-def _entries(b: _Builder, doc: Document) -> tzinfo | None:
-    """Build the entries of one file; returns the file's zone."""
+def _entries(b: _Builder, doc: Document, digest: str | None, memo: Memo,
+             names: int) -> tzinfo | None:
+    """Build the entries of one file; returns the file's zone. With the file's `digest`,
+    entries and rule findings already in `memo` are reused."""
     file_tz, file_grace = _file_settings(b, doc)
     data = doc.data if isinstance(doc.data, dict) else {}
     for kind in Kind:
@@ -194,10 +213,20 @@ def _entries(b: _Builder, doc: Document) -> tzinfo | None:
                 continue
             if b.is_broken(doc, path) or not isinstance(item, dict):
                 continue
-            entry = _entry(b, doc, path, kind, item, file_tz, file_grace)
+            entry = memo.entries.get((digest, path)) if digest else None
+            if entry is None:
+                before = len(b.problems)
+                entry = _entry(b, doc, path, kind, item, file_tz, file_grace)
+                if entry is not None and digest and len(b.problems) == before:
+                    memo.entries[(digest, path)] = entry
             if entry is not None:
                 b.entries[entry.id] = entry
-                for rel, message, hint in rules.check_entry(entry, b.accounts, b.media):
+                found = memo.findings.get((digest, path, names)) if digest else None
+                if found is None:
+                    found = list(rules.check_entry(entry, b.accounts, b.media))
+                    if digest:
+                        memo.findings[(digest, path, names)] = found
+                for rel, message, hint in found:
                     b.report(doc, path + rel, message, hint, key=not rel)
     return file_tz
 
