@@ -103,7 +103,7 @@ def zone(name: str) -> tzinfo:
     """The IANA zone `name`; TimeProblem with a suggestion when it does not exist."""
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder
         close = difflib.get_close_matches(name, sorted(_zone_names()), n=1, cutoff=0.7)
         hint = f"did you mean '{close[0]}'?" if close else "use an IANA name such as 'Europe/Berlin'"
         raise TimeProblem(f"unknown time zone '{name}'", hint) from None
