@@ -15,6 +15,7 @@ import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from runner.clock import Clock
 from runner.dispatch import Delivery, Sender, claim_args, deliver, retry_deadline
@@ -22,6 +23,9 @@ from runner.expand import Occurrence, occurrence
 from runner.ledger import Ledger, State
 from runner.log import EventLog
 from runner.model import Calendar
+
+
+ON_TIME = 1.0  # real seconds after its due time that an occurrence still counts as on time
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,11 @@ class Workers:
         if not job.retry and occ.due != job.occurrence.due:
             return None  # moved: its new time has its own job
         now = self._clock.now()
-        deadline = retry_deadline(occ, occ.grace) if job.retry else occ.due + occ.grace
+        # On time means within a second of real time, whatever the grace: `grace: 0s` must
+        # not turn every post into `missed` for being a few milliseconds late, nor a
+        # rehearsal's sped-up clock turn scheduling jitter into hours of lateness.
+        grace = max(occ.grace, timedelta(seconds=ON_TIME / self._clock.real_seconds(1.0)))
+        deadline = retry_deadline(occ, grace) if job.retry else occ.due + grace
         if now > deadline:
             late = (now - occ.due).total_seconds()
             why = "retry window ended" if job.retry else f"{late:.3f} s late, grace {occ.grace}"

@@ -427,3 +427,10 @@ def test_a_bug_while_sending_is_reported_and_the_account_keeps_going(rig: Rig,
     assert "RuntimeError('a bug between claim and answer')" in boom.info
     assert " error entry=boom key=boom account=tw error=" in log
     assert created(sandbox) == Counter({("after", "tw"): 1})
+
+
+def test_grace_zero_still_sends_a_post_that_fires_on_time(rig: Rig, sandbox: Sandbox) -> None:
+    rig.write(calendar([post("sharp", soon(0.5), ["tw"], grace="0s")]))
+    asyncio.run(rig.run(rig.settled(("sharp", "tw"))))
+    assert rig.rows()[("sharp", "tw")].state is State.SENT
+    assert created(sandbox) == Counter({("sharp", "tw"): 1})
