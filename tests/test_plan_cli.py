@@ -7,15 +7,13 @@ in UTC, with an offset or as wall time in the calendar's zone, ledger states, an
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Run, run_pushcal
 
-from runner.cli import Context, main
 from runner.ledger import State
 from runner.sqlite_ledger import SqliteLedger
 
@@ -70,14 +68,6 @@ def tip(day: int, state: str = "") -> str:
     return text.replace("/X/", f"/{X}/")
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def __str__(self) -> str:
-        return f"exit {self.code}\n--- stdout\n{self.out}--- stderr\n{self.err}"
 
 
 @pytest.fixture
@@ -87,13 +77,11 @@ def cal(tmp_path: Path) -> Path:
     return path
 
 
-def pushcal(*argv: str | Path, env: dict[str, str] | None = None) -> Result:
-    out, err = StringIO(), StringIO()
-    code = main([str(a) for a in argv], Context(env=env or {}, clock=lambda: NOW, out=out, err=err))
-    return Result(code, out.getvalue(), err.getvalue())
+def pushcal(*argv: str | Path, env: dict[str, str] | None = None) -> Run:
+    return run_pushcal([str(a) for a in argv], now=NOW, env=env)
 
 
-def plan(cal: Path, *options: str | Path) -> Result:
+def plan(cal: Path, *options: str | Path) -> Run:
     return pushcal("plan", cal, "--state", cal.parent / "ledger.sqlite", *options)
 
 
@@ -127,7 +115,7 @@ def test_a_window_with_nothing_in_it(cal: Path) -> None:
 
 # -- windows ---------------------------------------------------------------------------------
 
-def keys(result: Result) -> list[tuple[str, str]]:
+def keys(result: Run) -> list[tuple[str, str]]:
     assert result.code == 0, result
     return [(item["key"], item["account"]) for item in json.loads(result.out)]
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from io import StringIO
 from pathlib import Path
 
 import pytest
+from conftest import Run, run_pushcal
 
 from runner.build import load
-from runner.cli import Context, main
 from runner.ledger import State
 from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Sandbox
 from runner.sqlite_ledger import SqliteLedger
@@ -39,20 +37,10 @@ ALL_20 = {
 }
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def __str__(self) -> str:
-        return f"exit {self.code}\n--- stdout\n{self.out}--- stderr\n{self.err}"
 
 
-def pushcal(*argv: str | Path, env: dict[str, str]) -> Result:
-    out, err = StringIO(), StringIO()
-    code = main([str(a) for a in argv], Context(env=env, clock=lambda: NOW, out=out, err=err))
-    return Result(code, out.getvalue(), err.getvalue())
+def pushcal(*argv: str | Path, env: dict[str, str]) -> Run:
+    return run_pushcal([str(a) for a in argv], now=NOW, env=env)
 
 
 @pytest.fixture
@@ -66,7 +54,7 @@ def state(tmp_path: Path) -> Path:
     return tmp_path / "ledger.sqlite"
 
 
-def send(box: Sandbox, state: Path, entry: str, *options: str) -> Result:
+def send(box: Sandbox, state: Path, entry: str, *options: str) -> Run:
     return pushcal("send", EXAMPLE, entry, "--state", state, *options, env=box.env())
 
 
