@@ -230,9 +230,11 @@ def extremes() -> Iterator[tuple[str, bytes]]:
     for depth in (100, 1000, 10_000, 100_000):
         yield f"deep flow lists {depth}", (f"version: 1\nposts: {'[' * depth}{']' * depth}\n").encode()
         yield f"deep flow maps {depth}", ("version: 1\nposts: " + "{a: " * depth + "1" + "}" * depth).encode()
+    for depth in (100, 1000, 3000, 5000):  # block nesting costs indentation: n^2 bytes
         yield f"deep block lists {depth}", ("version: 1\nposts:\n" + "".join(
-            "  " * i + "-\n" for i in range(min(depth, 5000)))).encode()
-    yield "long line", b"version: 1\ntimezone: " + b"x" * 5_000_000 + b"\n"
+            "  " * i + "-\n" for i in range(depth))).encode()
+    yield "long line", (b"version: 1\ntimezone: UTC\nposts:\n  - {id: a, at: \"2026-12-01 09:00\", "
+                        b"to: [nobody], message: " + b"x" * 5_000_000 + b"}\n")
     yield "many entries", ("version: 1\ntimezone: UTC\naccounts:\n  a: {provider: twitter, "
                            "identity: 1b0e3c7a-55f1-4d0e-9d55-0c1f7f2e8a11}\nposts:\n" + "".join(
         f"  - {{id: p{i}, at: \"2026-12-01 09:{i % 60:02d}\", to: [a], message: m{i}}}\n"
