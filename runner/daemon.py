@@ -57,6 +57,7 @@ class Daemon:
         self.by_due: dict[datetime, set[Pair]] = {}
         self.pending: dict[Pair, expand.Occurrence] = {}
         self.synced_to: datetime | None = None  # end of the last window loaded into jobs
+        self._fired_meanwhile: set[Pair] | None = None  # while a roll expands in a thread
         self.fired = 0
         self.last_fire: datetime | None = None
         self._stop = asyncio.Event()
@@ -107,7 +108,21 @@ class Daemon:
         self.stop()
 
     async def _roll(self) -> None:
-        self.sync()
+        """Extend the window as time passes. Expanding a large calendar takes a while, so it
+        runs in a thread and never holds up a firing; what fires meanwhile is not
+        scheduled again, and a reload meanwhile makes this roll wait for the next one."""
+        now, calendar = self.clock.now(), self.calendar
+        start, end = self._window(now)
+        self._fired_meanwhile = set()
+        try:
+            found = await asyncio.to_thread(self._unsettled, calendar, start, end)
+            fired = self._fired_meanwhile
+        finally:
+            self._fired_meanwhile = None
+        if calendar is not self.calendar:
+            return
+        self.synced_to = end
+        self._apply(self._with_overdue({p: o for p, o in found.items() if p not in fired}, start))
 
     async def _beat(self) -> None:
         assert self.heartbeat is not None
@@ -176,9 +191,14 @@ class Daemon:
         Jobs that fell due but have not run yet are left to run."""
         now = self.clock.now()
         if changed is not None and self.synced_to is not None and len(changed) <= PATCH_LIMIT:
-            wanted = self._patched(changed, now, self.synced_to)
-        else:
-            wanted = self._expanded(now)
+            return self._apply(self._patched(changed, now, self.synced_to))
+        start, end = self._window(now)
+        wanted = self._with_overdue(self._unsettled(self.calendar, start, end), start)
+        self.synced_to = end
+        return self._apply(wanted)
+
+    def _apply(self, wanted: dict[Pair, expand.Occurrence]) -> int:
+        """Make the jobs hold exactly `wanted`; return how many jobs changed."""
         by_due: dict[datetime, set[Pair]] = defaultdict(set)
         for pair, occ in wanted.items():
             by_due[occ.due].add(pair)
@@ -194,18 +214,23 @@ class Daemon:
         self.by_due, self.pending = dict(by_due), wanted
         return touched
 
-    def _expanded(self, now: datetime) -> dict[Pair, expand.Occurrence]:
-        """Every occurrence from the end of the last window (or now) to the horizon, plus
-        those already due whose jobs have not run yet."""
-        start = now if self.synced_to is None else min(now, self.synced_to)
+    def _window(self, now: datetime) -> tuple[datetime, datetime]:
+        """From the end of the last window (or now) to the horizon."""
+        return (now if self.synced_to is None else min(now, self.synced_to)), now + self.horizon
+
+    def _unsettled(self, calendar: Calendar, start: datetime,
+                   end: datetime) -> dict[Pair, expand.Occurrence]:
+        """The occurrences in the window that the ledger has not settled (thread-safe)."""
         settled = self.ledger.keys_in(SETTLED)
-        wanted = {(o.key, o.account): o
-                  for o in expand.expand(self.calendar, start, now + self.horizon)
-                  if (o.key, o.account) not in settled}
+        return {(o.key, o.account): o for o in expand.expand(calendar, start, end)
+                if (o.key, o.account) not in settled}
+
+    def _with_overdue(self, wanted: dict[Pair, expand.Occurrence],
+                      start: datetime) -> dict[Pair, expand.Occurrence]:
+        """`wanted` plus the occurrences already due whose jobs have not run yet."""
         for pair, occ in self.pending.items():
             if occ.due < start:
                 wanted[pair] = occ
-        self.synced_to = now + self.horizon
         return wanted
 
     def _patched(self, changed: set[str], now: datetime,
@@ -227,6 +252,8 @@ class Daemon:
 
     async def _fire(self, due: datetime) -> None:
         pairs = self.by_due.pop(due, set())
+        if self._fired_meanwhile is not None:
+            self._fired_meanwhile |= pairs
         self.fired += len(pairs)
         self.last_fire = self.clock.now()
         for pair in sorted(pairs):

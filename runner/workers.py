@@ -24,7 +24,6 @@ from runner.ledger import Ledger, State
 from runner.log import EventLog
 from runner.model import Calendar
 
-
 ON_TIME = 1.0  # real seconds after its due time that an occurrence still counts as on time
 
 

@@ -434,3 +434,14 @@ def test_grace_zero_still_sends_a_post_that_fires_on_time(rig: Rig, sandbox: San
     asyncio.run(rig.run(rig.settled(("sharp", "tw"))))
     assert rig.rows()[("sharp", "tw")].state is State.SENT
     assert created(sandbox) == Counter({("sharp", "tw"): 1})
+
+
+def test_a_short_horizon_rolls_on_without_losing_or_repeating_a_post(rig: Rig,
+                                                                     sandbox: Sandbox) -> None:
+    # A 2 s horizon rolls every 0.5 s, in a thread, while posts fire every 0.3 s.
+    entries = [post(f"p{i}", soon(0.5 + 0.3 * i), ["tw"]) for i in range(12)]
+    rig.write(calendar(entries))
+    log = asyncio.run(rig.run(rig.settled(*((f"p{i}", "tw") for i in range(12))),
+                              horizon=timedelta(seconds=2)))
+    assert created(sandbox) == Counter({(f"p{i}", "tw"): 1 for i in range(12)})
+    assert " skipped " not in log  # nothing was scheduled twice
