@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--account", metavar="NAME", help="only this account of the entry")
     p.add_argument("--state", type=Path, help=STATE_HELP)
     p.add_argument("--sandbox", action="store_true", help="send to an in-process sandbox")
+    p.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="how long to wait for OneAll's answer before the outcome is unknown")
     p.add_argument("--force", action="store_true",
                    help="send again an occurrence that failed, was missed or cancelled "
                         "(never one that was sent or may have been)")
@@ -98,13 +100,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--fail-rate", type=float, default=0.0)
     p.add_argument("--fail-codes", default="503",
-                   help="comma-separated HTTP codes or named faults (drop, timeout, reset-after)")
+                   help="comma-separated HTTP codes or named faults "
+                        "(drop, timeout, reset-after, refuse)")
     p.add_argument("--seed", type=int)
 
     p = sub.add_parser("run", help="the daemon: publish every entry at its time")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--state", type=Path, help=STATE_HELP)
     p.add_argument("--sandbox", action="store_true", help="publish to an in-process sandbox")
+    p.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="how long to wait for OneAll's answer before the outcome is unknown")
     p.add_argument("--rehearse", action="store_true",
                    help="play the calendar on virtual time (with --sandbox), from --from to --until")
     p.add_argument("--speed", type=float, default=36000.0,
@@ -146,6 +151,11 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     except KeyboardInterrupt:
         print("pushcal: interrupted", file=ctx.err)
         return 130
+    except BrokenPipeError:
+        # `pushcal history | head`: the reader left; say nothing more, as other tools do.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception:
         print("pushcal: unexpected error (a bug; please report it with this output):",
               file=ctx.err)

@@ -112,16 +112,16 @@ def _states(path: Path, ctx: Context) -> dict[tuple[str, str], str]:
 
 
 @contextmanager
-def _client(use_sandbox: bool, ctx: Context) -> Iterator[Client]:
+def _client(use_sandbox: bool, ctx: Context, read_timeout: float = 30.0) -> Iterator[Client]:
     """A client for OneAll, or for a sandbox started on a free loopback port."""
     if not use_sandbox:
-        yield Client(Credentials.from_env(ctx.env), clock=ctx.clock)
+        yield Client(Credentials.from_env(ctx.env), clock=ctx.clock, read_timeout=read_timeout)
         return
     from runner.sandbox import Sandbox
 
     with Sandbox() as box:
         print(f"sandbox: listening on {box.url}", file=ctx.err)
-        yield Client(Credentials.from_env(box.env()), clock=ctx.clock)
+        yield Client(Credentials.from_env(box.env()), clock=ctx.clock, read_timeout=read_timeout)
 
 
 def send(args: argparse.Namespace, ctx: Context) -> int:
@@ -129,7 +129,7 @@ def send(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError("send needs the calendar PATH(s) and then the ENTRY id")
     cal = build.load(args.args[:-1])
     occurrences = _next_occurrences(cal, args.args[-1], args.account, ctx.clock())
-    with _client(args.sandbox, ctx) as client, _ledger(args, ctx, ctx.clock) as ledger:
+    with _client(args.sandbox, ctx, args.read_timeout) as client, _ledger(args, ctx, ctx.clock) as ledger:
         failures = asyncio.run(_send_each(cal, occurrences, client, ledger, ctx, args.force))
     return 1 if failures else 0
 
@@ -144,8 +144,10 @@ def _next_occurrences(cal: Calendar, entry_id: str, account: str | None,
     if account is not None and account not in entry.to:
         raise PushcalError(f"entry '{entry_id}' does not go to '{account}'; "
                            f"it goes to {', '.join(entry.to)}")
-    first = next(instants(entry, now - entry.grace, datetime.max.replace(tzinfo=now.tzinfo)),
-                 None)
+    # A one-off has one occurrence whenever it is; a repetition sends its next one (or the
+    # one still within its grace).
+    since = datetime.min.replace(tzinfo=now.tzinfo) if entry.repeat is None else now - entry.grace
+    first = next(instants(entry, since, datetime.max.replace(tzinfo=now.tzinfo)), None)
     if first is None:
         raise PushcalError(f"entry '{entry_id}' has no occurrence left after {output.utc(now)}")
     key, local = first
@@ -254,7 +256,8 @@ def run_daemon(args: argparse.Namespace, ctx: Context) -> int:
     if args.rehearse and until is None:
         until = start + timedelta(days=7)
     log = EventLog(ctx.err, fmt=args.log_format, clock=clock.now)
-    with _client(args.sandbox, ctx) as client, _ledger(args, ctx, clock.now, log) as ledger:
+    with (_client(args.sandbox, ctx, args.read_timeout) as client,
+          _ledger(args, ctx, clock.now, log) as ledger):
         ledger.acquire_daemon_lock()
         daemon = Daemon(paths=args.paths, calendar=cal, ledger=ledger, client=client,
                         clock=clock, log=log, horizon=timedelta(hours=args.horizon),

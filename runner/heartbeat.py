@@ -22,6 +22,7 @@ def write(path: Path, fields: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # monitoring agents read it as another user; it holds no secret
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             json.dump(dict(fields), stream, indent=2, default=_text)
             stream.write("\n")

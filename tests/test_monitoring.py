@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from daemon_kit import Rig, calendar, post, soon
 
 from runner import heartbeat
@@ -34,6 +37,7 @@ def test_a_heartbeat_is_written_whole_and_readable(tmp_path: Path) -> None:
         "pid": os.getpid(), "alive_at": "2026-12-01T08:00:00.250Z", "last_fire": None,
         "next_fire": "2026-12-01T08:00:00.250Z", "fired": 5, "attention": 2, "backlog": 0}
     assert [p.name for p in path.parent.iterdir()] == ["heartbeat.json"]  # no temp file left
+    assert path.stat().st_mode & 0o777 == 0o644  # a monitoring agent may be another user
 
 
 def test_the_daemon_beats_and_reports_its_last_firing(tmp_path: Path, sandbox: Sandbox) -> None:
@@ -76,3 +80,18 @@ def test_status_check_fails_only_when_a_human_is_needed(pushcal: Any, tmp_path: 
     assert f"{state}: 1" in run.out, str(run)
     plain = pushcal(["status", "--state", str(state_file)])
     assert plain.code == 0, str(plain)
+
+
+def test_a_reader_that_leaves_early_is_not_a_crash(tmp_path: Path) -> None:
+    state_file = tmp_path / "ledger.sqlite"
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    with SqliteLedger(state_file, clock=lambda: now) as ledger:
+        for index in range(3000):  # more than a pipe buffer of history
+            ledger.claim(f"k{index}", entry="e", account="x", scheduled=now,
+                         endpoint="twitter/post", calendar_hash="h", commit=None)
+    done = subprocess.run(
+        f"{sys.executable} -m runner history --state {state_file} | head -1",
+        shell=True, capture_output=True, text=True, check=False,
+        executable="/bin/bash", env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.count("\n") == 1, done
+    assert "unexpected error" not in done.stderr and "Traceback" not in done.stderr, done

@@ -211,3 +211,14 @@ def test_an_unknown_entry_is_a_clean_failure(box: Sandbox, state: Path) -> None:
     assert (result.code, result.out, result.err) == (
         1, "", "pushcal: no entry 'nope' in the calendar\n"), result
     assert box.received() == []
+
+
+def test_a_one_off_whose_time_has_passed_can_still_be_sent_by_hand(box: Sandbox,
+                                                                   state: Path) -> None:
+    late = run_pushcal(["send", str(EXAMPLE), "tweet", "--state", str(state)],
+                       now=datetime(2027, 3, 1, tzinfo=UTC), env=box.env())
+    assert late.code == 0, late
+    assert late.out.startswith("tweet -> twitter: sent twitter/post"), late
+    with SqliteLedger(state, clock=lambda: NOW) as ledger:
+        row = ledger.get("tweet", "twitter")
+    assert row is not None and row.scheduled == datetime(2027, 1, 4, 9, 6, tzinfo=UTC)
