@@ -26,6 +26,7 @@ Clock = Callable[[], datetime]
 FIRST_BACKOFF = 5.0  # seconds
 MAX_BACKOFF = 600.0
 MIN_RETRY_WINDOW = timedelta(minutes=10)
+EXPIRY_MARGIN = 3600.0  # seconds: an upload this close to expiring is made again
 
 
 class Sender(Protocol):
@@ -62,7 +63,7 @@ async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sen
     if row is None:
         return None
     try:
-        final = await _send_all(requests, row, ledger, client)
+        final = await _send_all(requests, row, ledger, client, clock())
     except BaseException as error:
         # Whatever stopped us (a shutdown, a bug), a request may be on the wire: the claim
         # must not stay `sending`, and it must never be retried by itself.
@@ -74,10 +75,20 @@ async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sen
     return Delivery(occ, _record(final, row, occ, ledger, clock, rng), requests[-1].endpoint)
 
 
-async def _send_all(requests: list[Request], row: Row, ledger: Ledger,
-                    client: Sender) -> tuple[Request, Outcome]:
+def reusable(request: Request, row: Row, now: datetime) -> bool:
+    """Whether an upload recorded in an earlier attempt can still be attached. Uploads
+    that expire unattached (Twitter pictures, 24 h) are not trusted once the delivery is
+    a day past its time: they happened at or after it, and uploading again posts nothing."""
+    if request.step not in row.steps:
+        return False
+    expires = ENDPOINTS[request.endpoint].expires_after_s
+    return expires is None or (now - row.scheduled).total_seconds() < expires - EXPIRY_MARGIN
+
+
+async def _send_all(requests: list[Request], row: Row, ledger: Ledger, client: Sender,
+                    now: datetime) -> tuple[Request, Outcome]:
     results = {req.step: {req.result_field: row.steps[req.step]}
-               for req in requests if req.step in row.steps}
+               for req in requests if reusable(req, row, now)}
     for request in requests:
         if request.step in results:
             continue  # uploaded in an earlier attempt

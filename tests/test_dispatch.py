@@ -23,12 +23,13 @@ import pytest
 
 from runner.build import build
 from runner.client import Client, Credentials
-from runner.dispatch import Delivery, claim_args, deliver
+from runner.dispatch import Delivery, claim_args, deliver, reusable
 from runner.expand import Occurrence, expand
 from runner.ledger import Row, State
 from runner.model import Calendar
 from runner.source import load_text
 from runner.sqlite_ledger import SqliteLedger
+from runner.wire import Request
 
 PUBLIC = "0f1e2d3c-4b5a-4978-8a9b-acbdcedf0a1b"
 PRIVATE = "5ec2e7aa-d00d-4bad-beef-c0ffee15ec2e"
@@ -366,3 +367,22 @@ def test_a_bug_while_sending_leaves_the_row_unknown_not_sending(world: World) ->
     assert row.state is State.UNKNOWN
     assert row.info == ("internal error RuntimeError('a bug in a transport') while sending: "
                         "the request may have been acted on")
+
+
+def _row_with_upload(scheduled: datetime) -> Row:
+    return Row(key="k", entry="k", account="x", state=State.SENDING, scheduled=scheduled,
+               endpoint="twitter/post", attempts=2, claimed=None, finished=None,
+               next_attempt=None, remote_id=None, location=None, http_status=None, info="",
+               calendar_hash="h", commit=None, steps={"upload photo": "1"})
+
+
+@pytest.mark.parametrize(("endpoint", "hours_late", "reused"), [
+    ("twitter/picture", 1, True),       # a retry within the hour attaches the upload
+    ("twitter/picture", 23.5, False),   # a day late: it may have expired unattached
+    ("facebook/page/picture", 72, True),  # Facebook uploads do not expire
+])
+def test_an_upload_that_may_have_expired_is_made_again(endpoint: str, hours_late: float,
+                                                       reused: bool) -> None:
+    upload = Request("upload photo", endpoint, "POST", "/p", {}, "picture_id")
+    row = _row_with_upload(DUE)
+    assert reusable(upload, row, DUE + timedelta(hours=hours_late)) is reused
