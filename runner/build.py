@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import pathlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -358,8 +358,3 @@ def _unmatched(start: datetime, rule: Repeat, skips: set[date | datetime]) -> li
         skips.discard(wall.date())
     return sorted(skips, key=lambda s: (s if isinstance(s, datetime)
                                         else datetime.combine(s, datetime.min.time())))
-
-
-def problems_of(error: InvalidCalendar) -> Iterator[str]:
-    """Rendered lines, sorted by place."""
-    return (p.render() for p in error.problems)

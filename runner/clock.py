@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -66,8 +66,3 @@ class ScaledClock:
 
     def real_seconds(self, seconds: float) -> float:
         return seconds / self.speed
-
-
-def later(clock: Clock, seconds: float) -> datetime:
-    """The clock's time `seconds` from now."""
-    return clock.now() + timedelta(seconds=seconds)

@@ -10,7 +10,6 @@ entry at least `id` and a text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,8 +59,3 @@ def _belongs(listing: Listing, route: Route, stored: Stored) -> bool:
 def _entry(stored: Stored) -> dict[str, Any]:
     texts = {name: stored.fields[name] for name in _TEXT_FIELDS if name in stored.fields}
     return {"id": stored.object_id, "location": stored.location, **texts}
-
-
-def is_pull_path(path: str) -> bool:
-    """Whether a path is under the Pull API at all (for 404 versus 405 decisions)."""
-    return re.match(r"/pull/identities/[^/]+/", path) is not None
