@@ -43,6 +43,16 @@ def default_state(env: Mapping[str, str]) -> Path:
     return Path(base) / "pushcal" / "ledger.sqlite"
 
 
+def _sending(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that send: `send` and `run`."""
+    p.add_argument("--state", type=Path, help=STATE_HELP)
+    p.add_argument("--sandbox", action="store_true",
+                   help="send to a sandbox started in this process (and a throwaway ledger "
+                        "unless --state is given)")
+    p.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="how long to wait for OneAll's answer before the outcome is unknown")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pushcal", description=(
         "A content calendar kept as code, published through the OneAll Push API."))
@@ -65,10 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("send", help="publish one entry now, through the ledger")
     p.add_argument("args", nargs="+", metavar="PATH... ENTRY")
     p.add_argument("--account", metavar="NAME", help="only this account of the entry")
-    p.add_argument("--state", type=Path, help=STATE_HELP)
-    p.add_argument("--sandbox", action="store_true", help="send to an in-process sandbox")
-    p.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="how long to wait for OneAll's answer before the outcome is unknown")
+    _sending(p)
     p.add_argument("--force", action="store_true",
                    help="send again an occurrence that failed, was missed or cancelled "
                         "(never one that was sent or may have been)")
@@ -106,10 +113,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="the daemon: publish every entry at its time")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--state", type=Path, help=STATE_HELP)
-    p.add_argument("--sandbox", action="store_true", help="publish to an in-process sandbox")
-    p.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="how long to wait for OneAll's answer before the outcome is unknown")
+    _sending(p)
     p.add_argument("--rehearse", action="store_true",
                    help="play the calendar on virtual time (with --sandbox), from --from to --until")
     p.add_argument("--speed", type=float, default=36000.0,
