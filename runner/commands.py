@@ -129,7 +129,8 @@ def send(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError("send needs the calendar PATH(s) and then the ENTRY id")
     cal = build.load(args.args[:-1])
     occurrences = _next_occurrences(cal, args.args[-1], args.account, ctx.clock())
-    with _client(args.sandbox, ctx, args.read_timeout) as client, _ledger(args, ctx, ctx.clock) as ledger:
+    with (_client(args.sandbox, ctx, args.read_timeout) as client,
+          _ledger(args, ctx, ctx.clock) as ledger, ledger.hold_for_sending()):
         failures = asyncio.run(_send_each(cal, occurrences, client, ledger, ctx, args.force))
     return 1 if failures else 0
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -117,7 +118,12 @@ class Ledger(Protocol):
         """Refuse (LedgerError) if another daemon uses this ledger; held until close or death."""
 
     def recover(self) -> list[Row]:
-        """Turn rows left in `sending` by a crash into `unknown`; needs the daemon lock."""
+        """Turn rows left in `sending` by a crash into `unknown`; needs the daemon lock.
+        Waits for senders inside `hold_for_sending` to finish first."""
+
+    def hold_for_sending(self) -> AbstractContextManager[None]:
+        """Held by a sender that is not the daemon (`pushcal send`) while it sends, so a
+        daemon starting meanwhile does not mistake its rows for a crash's."""
 
     def plan(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
              calendar_hash: str = "", commit: str | None = None) -> bool:

@@ -23,7 +23,7 @@ import pathlib
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -157,15 +157,33 @@ class SqliteLedger:
         self._lock_fd = fd
 
     def recover(self) -> list[Row]:
-        """Rows left in `sending` become `unknown`: they may have been posted before a crash."""
+        """Rows left in `sending` become `unknown`: they may have been posted before a crash.
+        A `pushcal send` still sending holds its rows in `sending` too: wait for it first."""
         if self._lock_fd is None:
             # Without the lock, another daemon may be sending these very rows right now.
             raise LedgerError("recover() needs the daemon lock: call acquire_daemon_lock() first")
         info = "interrupted while sending: pushcal stopped after the claim; it may have been posted"
-        with self._write() as conn:
+        with self._flock(".sending", fcntl.LOCK_EX), self._write() as conn:
             now = self._now()
             stuck = self._select(conn, "state = ?", [State.SENDING.value])
             return [self._settle(conn, row, State.UNKNOWN, info, now) for row in stuck]
+
+    def hold_for_sending(self) -> AbstractContextManager[None]:
+        """A shared flock on `<path>.sending` while a non-daemon sender sends."""
+        return self._flock(".sending", fcntl.LOCK_SH)
+
+    @contextmanager
+    def _flock(self, suffix: str, mode: int) -> Iterator[None]:
+        path = self._path.with_name(self._path.name + suffix)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LedgerError(f"cannot open the lock {path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, mode)  # released when the descriptor closes, or the process dies
+            yield
+        finally:
+            os.close(fd)
 
     def plan(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
              calendar_hash: str = "", commit: str | None = None) -> bool:

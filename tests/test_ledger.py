@@ -5,6 +5,7 @@ Real SQLite files under tmp_path and an injected clock; races use real threads a
 
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
 import os
 import pathlib
@@ -13,6 +14,7 @@ import re
 import signal
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -366,6 +368,23 @@ def test_recover_needs_the_daemon_lock(ledger: SqliteLedger) -> None:
     with pytest.raises(LedgerError, match="needs the daemon lock"):
         ledger.recover()
     assert ledger.counts()[State.SENDING] == 1
+
+
+def test_recover_waits_for_a_hand_send_in_flight(path: pathlib.Path, clock: Clock) -> None:
+    # `pushcal send` holds its row in `sending` while the request is out; a daemon starting
+    # at that moment must not take it for a crash's leftover.
+    with SqliteLedger(path, clock=clock) as sender, SqliteLedger(path, clock=clock) as daemon:
+        daemon.acquire_daemon_lock()
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            with sender.hold_for_sending():
+                assert claim(sender) is not None
+                recovering = pool.submit(daemon.recover)
+                time.sleep(0.3)  # long enough for a recover that does not wait to finish
+                assert not recovering.done()
+                sender.finish("launch", "acme-page", State.SENT, remote_id="42")
+            assert recovering.result(timeout=10) == []
+        row = daemon.get("launch", "acme-page")
+        assert row is not None and (row.state, row.remote_id) == (State.SENT, "42")
 
 
 def test_resolve_as_sent(ledger: SqliteLedger, clock: Clock) -> None:
