@@ -135,7 +135,11 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
             hint = f"write a list, even of one: [{instance}]"
         return f"expected {expected}, got {_kind(instance)}", hint
     if validator == "pattern":
-        return f"'{instance}' is not valid here", _example_hint(schema)
+        known = _PATTERNS.get(str(value))
+        if known is None:
+            return f"'{instance}' is not valid here", _example_hint(schema)
+        noun, hint = known
+        return f"'{instance}' is not {noun}", _padded(str(instance), str(value)) or hint
     if validator == "enum":
         options = [str(v) for v in value]
         # The message already lists the options; the hint adds only a close match.
@@ -186,6 +190,47 @@ def _quote_it(text: str, schema: dict[str, Any]) -> str:
     if pattern is None or re.search(pattern, text):
         return f"quote it: '{text}'"
     return _example_hint(schema)
+
+
+_TIME_HINT = ("write 'YYYY-MM-DD HH:MM' (wall time in the zone) or ISO 8601 with an offset, "
+              "e.g. '2026-12-01 09:00' or '2026-12-01T09:00:00+01:00'")
+_NAME_HINT = "lower case letters, digits, '-', '_' and '.', starting with a letter or digit"
+# What each pattern of the schema stands for, to say so in words (keyed by the pattern).
+_PATTERNS = {
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?$": ("a time", _TIME_HINT),
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?)?$": ("a day or a time", "a day 'YYYY-MM-DD' or a time; "
+                                        + _TIME_HINT[0].lower() + _TIME_HINT[1:]),
+    r"^(UTC|[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2})$": (
+        "a time zone name", "an IANA name such as 'Europe/Berlin' or 'America/New_York'"),
+    r"^[0-9]+(s|m|h|d)$": ("a duration", "a whole number and s, m, h or d, e.g. '15m'"),
+    r"^[a-z0-9][a-z0-9._-]{0,63}$": ("a valid name", _NAME_HINT),
+    r"^[a-z0-9][a-z0-9._-]{0,99}$": ("a valid id", _NAME_HINT),
+    r"^https?://[^\s]+$": ("an http(s) URL", "a full address, e.g. 'https://example.com/page'"),
+    r"^[0-9]{1,30}$": ("a numeric id", "pages, groups, companies and boards are given by "
+                       "their numeric id, quoted, not by their name; the Pull API lists them"),
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$": (
+        "an identity token", "the identity_token (a UUID) of the connected account in OneAll"),
+    r"^[1-9][0-9]*/(s|m|h|d)$": ("a rate", "sends per unit, e.g. '30/h'"),
+    r"^[A-Za-z0-9_-]{11}$": ("a YouTube video id", "11 characters, e.g. 'dQw4w9WgXcQ'"),
+    r"^[A-Za-z0-9_-]{2,64}$": ("a YouTube playlist id",
+                               "e.g. 'PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG'"),
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$": ("a language tag", "a BCP 47 tag such as 'en' or 'de-DE'"),
+}
+_LOOSE_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:([ T])(\d{1,2}):(\d{2})(.*))?")
+
+
+def _padded(text: str, pattern: str) -> str:
+    """`did you mean '2026-12-01 09:00'?` for a date or time missing its leading zeros."""
+    match = _LOOSE_TIME.fullmatch(text.strip())
+    if not match or _PATTERNS.get(pattern, ("",))[0] not in ("a time", "a day or a time"):
+        return ""
+    year, month, day, sep, hour, minute, rest = match.groups()
+    fixed = f"{year}-{int(month):02}-{int(day):02}"
+    if sep:
+        fixed += f"{sep}{int(hour):02}:{minute}{rest}"
+    return f"did you mean '{fixed}'?" if fixed != text and re.search(pattern, fixed) else ""
 
 
 def _example_hint(schema: dict[str, Any]) -> str:

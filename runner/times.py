@@ -123,13 +123,13 @@ def resolve_exact(wall: datetime, tz: tzinfo) -> datetime:
         earlier, later = sorted((first, second), key=lambda d: d.astimezone(UTC))
         if _round_trips(first):
             raise TimeProblem(
-                f"{shown} happens twice in {tz} (clocks go back that night)",
+                f"{shown} happens twice in {tz}: clocks go back that night",
                 f"add the offset: '{_iso(earlier)}' for the first, '{_iso(later)}' for the second",
             )
         after = (first.astimezone(UTC)).astimezone(tz)
         gap = _length(abs(first.astimezone(UTC) - second.astimezone(UTC)))
         raise TimeProblem(
-            f"{shown} does not exist in {tz} (clocks skip forward that night)",
+            f"{shown} does not exist in {tz}: clocks skip forward that night",
             f"use {_clock(after)} or a time outside the skipped {gap}",
         )
     return first

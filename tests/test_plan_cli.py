@@ -152,8 +152,8 @@ def test_to_not_after_from_is_a_usage_error(cal: Path, start: str, end: str) -> 
 def test_a_wall_time_that_does_not_exist_is_a_usage_error_with_a_hint(cal: Path) -> None:
     result = plan(cal, "--from", "2027-03-28 02:30")
     assert result.code == 2, result
-    assert result.err == ("pushcal: --from: 2027-03-28 02:30 does not exist in Europe/Berlin "
-                          "(clocks skip forward that night) (use 03:30 or a time outside the "
+    assert result.err == ("pushcal: --from: 2027-03-28 02:30 does not exist in Europe/Berlin: "
+                          "clocks skip forward that night (use 03:30 or a time outside the "
                           "skipped hour)\n"), result
 
 

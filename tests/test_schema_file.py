@@ -94,3 +94,22 @@ def test_check_jsonschema_refuses_an_unknown_key(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "mesage" in done.stdout + done.stderr
+
+
+def test_every_pattern_of_the_schema_is_explained_in_words() -> None:
+    from runner.schema import _PATTERNS
+
+    patterns: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "pattern" in node:
+                patterns.add(node["pattern"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(_schema())
+    assert patterns == set(_PATTERNS)

@@ -57,14 +57,17 @@ def two_broken_files(tmp_path: Path) -> Path:
 
 # -- formats -----------------------------------------------------------------------------
 
+ID_HINT = ("pages, groups, companies and boards are given by their numeric id, quoted, not by "
+           "their name; the Pull API lists them")
+
 
 def test_json_lists_every_problem_as_an_object(pushcal: Any, two_broken_files: Path) -> None:
     run = pushcal(["validate", "--format", "json", str(two_broken_files)])
     assert run.code == 1, str(run)
     assert json.loads(run.out) == [
         {"file": f"{two_broken_files}/a,b.yaml", "line": 5, "col": 89,
-         "path": "$.accounts.acme-page.page", "message": "'50%' is not valid here",
-         "hint": "Facebook: publish to this page (its numeric id)"},
+         "path": "$.accounts.acme-page.page", "message": "'50%' is not a numeric id",
+         "hint": ID_HINT},
         {"file": f"{two_broken_files}/sub/posts.yaml", "line": 6, "col": 10,
          "path": "$.posts[0].to[0]", "message": "unknown account 'acme-tw'",
          "hint": "did you mean 'acme-x'?"},
@@ -77,8 +80,7 @@ def test_github_annotations_escape_data_and_properties(pushcal: Any, two_broken_
     assert run.code == 1, str(run)
     assert run.out == (
         f"::error file={two_broken_files}/a%2Cb.yaml,line=5,col=89,title=pushcal::"
-        "$.accounts.acme-page.page: '50%25' is not valid here "
-        "(Facebook: publish to this page (its numeric id))\n"
+        f"$.accounts.acme-page.page: '50%25' is not a numeric id ({ID_HINT})\n"
         f"::error file={two_broken_files}/sub/posts.yaml,line=6,col=10,title=pushcal::"
         "$.posts[0].to[0]: unknown account 'acme-tw' (did you mean 'acme-x'?)\n"
     ), str(run)
@@ -94,8 +96,8 @@ def test_text_format_is_one_line_per_problem_and_a_count(pushcal: Any, two_broke
     run = pushcal(["validate", str(two_broken_files)])
     assert run.code == 1, str(run)
     assert run.out == (
-        f"{two_broken_files}/a,b.yaml:5:89: $.accounts.acme-page.page: '50%' is not valid here "
-        "(Facebook: publish to this page (its numeric id))\n"
+        f"{two_broken_files}/a,b.yaml:5:89: $.accounts.acme-page.page: '50%' is not a numeric id "
+        f"({ID_HINT})\n"
         f"{two_broken_files}/sub/posts.yaml:6:10: $.posts[0].to[0]: unknown account 'acme-tw' "
         "(did you mean 'acme-x'?)\n"
     ), str(run)
