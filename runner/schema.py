@@ -139,7 +139,7 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         if known is None:
             return f"'{instance}' is not valid here", _example_hint(schema)
         noun, hint = known
-        return f"'{instance}' is not {noun}", _padded(str(instance), str(value)) or hint
+        return f"'{instance}' is not {noun}", _suggestion(str(instance), str(value)) or hint
     if validator == "enum":
         options = [str(v) for v in value]
         # The message already lists the options; the hint adds only a close match.
@@ -218,7 +218,21 @@ _PATTERNS = {
                                "e.g. 'PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG'"),
     r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$": ("a language tag", "a BCP 47 tag such as 'en' or 'de-DE'"),
 }
+_YOUTUBE_URL = re.compile(r"(?:youtu\.be/|[?&]v=|/shorts/|/embed/)([A-Za-z0-9_-]{11})")
+_YOUTUBE_LIST = re.compile(r"[?&]list=([A-Za-z0-9_-]{2,64})")
 _LOOSE_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:([ T])(\d{1,2}):(\d{2})(.*))?")
+
+
+def _suggestion(text: str, pattern: str) -> str:
+    """`did you mean ...?` when the intended value is plain to see: a time missing its
+    leading zeros, or a YouTube address where its id belongs."""
+    noun = _PATTERNS.get(pattern, ("",))[0]
+    for noun_wanted, address in (("a YouTube video id", _YOUTUBE_URL),
+                                 ("a YouTube playlist id", _YOUTUBE_LIST)):
+        found = address.search(text) if noun == noun_wanted else None
+        if found:
+            return f"the id, not the address: '{found.group(1)}'"
+    return _padded(text, pattern)
 
 
 def _padded(text: str, pattern: str) -> str:
