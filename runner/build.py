@@ -249,11 +249,11 @@ def _entry(b: _Builder, doc: Document, path: Path, kind: Kind, item: Mapping[str
     tz = tz or written.offset
     assert tz is not None
     start = _start(b, doc, (*path, "at"), written, tz, repeats="repeat" in item)
-    if start is None:
-        return None
-    repeat = _repeat(b, doc, (*path, "repeat"), item["repeat"], start, tz) if "repeat" in item \
-        else None
-    if "repeat" in item and repeat is None:
+    # Check the repetition even when `at` is wrong, against the time as written, so that
+    # every problem of the entry is reported at once.
+    repeat = _repeat(b, doc, (*path, "repeat"), item["repeat"], start or written.wall, tz) \
+        if "repeat" in item else None
+    if start is None or ("repeat" in item and repeat is None):
         return None
     grace = _duration(b, doc, (*path, "grace"), item["grace"]) if "grace" in item else file_grace
     if grace is None:
