@@ -101,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     outcome.add_argument("--not-sent", action="store_true", help="it did not: send it again")
     p.add_argument("--state", type=Path, help=STATE_HELP)
 
+    p = sub.add_parser("check", help="look for `unknown` deliveries in OneAll's Pull API")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--entry", metavar="ID", help="only this entry's unknown deliveries")
+    p.add_argument("--state", type=Path, help=STATE_HELP)
+    p.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS")
+
     p = sub.add_parser("sandbox", help="run a loopback OneAll emulator")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)

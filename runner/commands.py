@@ -230,6 +230,30 @@ def resolve(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def check(args: argparse.Namespace, ctx: Context) -> int:
+    """`pushcal check`: look for each `unknown` delivery in OneAll's Pull API listings."""
+    from runner import pullcheck
+
+    cal = build.load(args.paths)
+    if not args.state.exists():
+        raise PushcalError(f"no ledger at {args.state}")
+    with SqliteLedger(args.state, clock=ctx.clock) as ledger:
+        rows = ledger.rows(states=[State.UNKNOWN], entry=args.entry)
+    if not rows:
+        print("nothing is unknown", file=ctx.out)
+        return 0
+
+    async def ask(client: Client) -> list[pullcheck.Finding]:
+        async with client:
+            return await pullcheck.check(cal, rows, client)
+
+    with _client(False, ctx, args.read_timeout) as client:
+        findings = asyncio.run(ask(client))
+    for finding in findings:
+        print(f"{finding.row.key} -> {finding.row.account}: {finding.note}", file=ctx.out)
+    return 0
+
+
 def sandbox(args: argparse.Namespace, ctx: Context) -> int:
     from runner.sandbox import Faults, serve_forever
 
@@ -310,5 +334,5 @@ def _ledger(args: argparse.Namespace, ctx: Context, clock: Callable[[], datetime
 
 _COMMANDS = {
     "validate": validate, "plan": plan, "send": send, "status": status, "history": history,
-    "resolve": resolve, "sandbox": sandbox, "run": run_daemon,
+    "resolve": resolve, "check": check, "sandbox": sandbox, "run": run_daemon,
 }

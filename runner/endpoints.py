@@ -224,7 +224,8 @@ def location_of(endpoint: Endpoint, object_id: str) -> str:
 
 @dataclass(frozen=True)
 class Listing:
-    """One Pull listing: `GET PULL_PREFIX + path`, answered in `result.data.<name>`."""
+    """One Pull listing: `GET PULL_PREFIX + path`, answered in `result.data.<name>` as
+    `{"count": N, "entries": [{"id", "location", <LISTED_TEXT_FIELDS>...}]}` (inferred)."""
 
     path: str
     provider: str
@@ -234,6 +235,7 @@ class Listing:
     scope: tuple[str, str] | None = None  # (path param, the object's field or param it equals)
 
 
+LISTED_TEXT_FIELDS = ("message", "title", "name", "description", "link")  # inferred
 _FB_POSTS = ("post", "picture", "video")  # pictures and videos posted with create_post true
 
 PULL_LISTINGS = (

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runner.endpoints import PULL_LISTINGS, PULL_PREFIX, Listing
+from runner.endpoints import LISTED_TEXT_FIELDS, PULL_LISTINGS, PULL_PREFIX, Listing
 from runner.sandbox_routes import Route, compile_template, match
 from runner.sandbox_world import Stored
 
-_TEXT_FIELDS = ("message", "title", "name", "description", "link")
+_TEXT_FIELDS = LISTED_TEXT_FIELDS
 
 # The sandbox's own sample objects, listed for every identity: not facts about OneAll.
 _FIXTURES: dict[str, tuple[Mapping[str, str], ...]] = {
