@@ -6,7 +6,7 @@ draft file beside the target, in WAL mode with synchronous=FULL and one BEGIN IM
 transaction, then hard-linked into place, so no process ever opens half of one; where hard
 links are missing the caller builds the schema in place instead.
 
-Only this module and `runner.sqlite_ledger` import sqlite3.
+Only this module, `runner.sqlite_ledger` and `runner.sqlite_rows` import sqlite3.
 """
 
 from __future__ import annotations
