@@ -24,11 +24,7 @@ def lock_daemon(ledger: pathlib.Path) -> int:
     Returns the descriptor: closing it releases the lock. LedgerError, naming the holder's
     pid, if another daemon holds it.
     """
-    lock_path = _beside(ledger, ".lock")
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise LedgerError(f"cannot open the daemon lock {lock_path}: {exc.strerror}") from None
+    fd = _open(_beside(ledger, ".lock"), "the daemon lock")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -43,16 +39,19 @@ def lock_daemon(ledger: pathlib.Path) -> int:
 @contextmanager
 def hold_sending(ledger: pathlib.Path, *, exclusive: bool) -> Iterator[None]:
     """Hold the flock on `<ledger>.sending`: shared for a sender, exclusive for recovery."""
-    path = _beside(ledger, ".sending")
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise LedgerError(f"cannot open the lock {path}: {exc.strerror}") from None
+    fd = _open(_beside(ledger, ".sending"), "the lock")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)  # waits for the others
         yield
     finally:
         os.close(fd)
+
+
+def _open(path: pathlib.Path, what: str) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise LedgerError(f"cannot open {what} {path}: {exc.strerror}") from None
 
 
 def _beside(ledger: pathlib.Path, suffix: str) -> pathlib.Path:
