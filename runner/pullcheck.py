@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from runner.endpoints import LISTED_TEXT_FIELDS, PULL_LISTINGS, PULL_PREFIX, Listing
+from runner.endpoints import ENDPOINTS, LISTED_TEXT_FIELDS, PULL_LISTINGS, PULL_PREFIX, Listing
 from runner.ledger import Row
 from runner.model import Account, Calendar
 from runner.providers import PUBLISH, render
@@ -53,9 +53,8 @@ def expected_texts(cal: Calendar, row: Row) -> dict[str, str]:
         return {}
     publish = next(r for r in render(cal, entry, account) if r.step == PUBLISH)
     inner: Any = publish.body["request"]["push"]
-    while isinstance(inner, dict) and len(inner) == 1 and isinstance(next(iter(inner.values())),
-                                                                     dict):
-        inner = next(iter(inner.values()))
+    for key in ENDPOINTS[publish.endpoint].object_key:  # the table says how it is nested
+        inner = inner[key]
     return {k: v for k, v in inner.items() if k in LISTED_TEXT_FIELDS and isinstance(v, str)}
 
 
