@@ -14,6 +14,11 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 
+def utc_text(moment: datetime) -> str:
+    """`2026-12-01T08:00:00.000Z`: UTC to the millisecond, as every output writes a moment."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def system_now() -> datetime:
     """The real time, aware, in UTC."""
     return datetime.now(UTC)

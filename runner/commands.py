@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from runner import build, output, times
 from runner.client import Client, Credentials
-from runner.clock import Clock, ScaledClock
+from runner.clock import Clock, ScaledClock, utc_text
 from runner.dispatch import deliver
 from runner.errors import Problem, PushcalError
 from runner.expand import Occurrence, expand, instants
@@ -150,7 +150,7 @@ def _next_occurrences(cal: Calendar, entry_id: str, account: str | None,
     since = datetime.min.replace(tzinfo=now.tzinfo) if entry.repeat is None else now - entry.grace
     first = next(instants(entry, since, datetime.max.replace(tzinfo=now.tzinfo)), None)
     if first is None:
-        raise PushcalError(f"entry '{entry_id}' has no occurrence left after {output.utc(now)}")
+        raise PushcalError(f"entry '{entry_id}' has no occurrence left after {utc_text(now)}")
     key, local = first
     due = local.astimezone(now.tzinfo)
     return [Occurrence(due, key, name, entry.id, local, entry.grace)
@@ -202,7 +202,7 @@ def status(args: argparse.Namespace, ctx: Context) -> int:
                     if (o.key, o.account) not in done][:10]
         print("next:" if upcoming else "next: nothing in the next 30 days", file=ctx.out)
         for occ in upcoming:
-            print(f"  {output.utc(occ.due)}  {occ.key} -> {occ.account}", file=ctx.out)
+            print(f"  {utc_text(occ.due)}  {occ.key} -> {occ.account}", file=ctx.out)
     return 1 if args.check and urgent else 0
 
 
@@ -294,7 +294,7 @@ def run_daemon(args: argparse.Namespace, ctx: Context) -> int:
 
         code = asyncio.run(main())
         if args.rehearse:
-            print(f"rehearsal finished at {output.utc(clock.now())}: "
+            print(f"rehearsal finished at {utc_text(clock.now())}: "
                   f"{output.counts_line(ledger.counts())}", file=ctx.out)
         return code
 

@@ -12,9 +12,11 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from runner.clock import utc_text
 
 
 def write(path: Path, fields: Mapping[str, Any]) -> None:
@@ -43,5 +45,5 @@ def beat(path: Path, *, clock: Callable[[], datetime], last_fire: datetime | Non
 
 def _text(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return utc_text(value)
     return str(value)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from runner.clock import utc_text
+
 
 class EventLog:
     """Writes events as `2026-12-01T08:00:00.001Z event key=value ...` or JSON lines."""
@@ -22,8 +24,7 @@ class EventLog:
         self._clock = clock
 
     def __call__(self, event: str, **fields: Any) -> None:
-        stamp = self._clock().astimezone(UTC).isoformat(timespec="milliseconds")
-        stamp = stamp.replace("+00:00", "Z")
+        stamp = utc_text(self._clock())
         present = {k: v for k, v in fields.items() if v is not None and v != ""}
         if self._json:
             line = json.dumps({"time": stamp, "event": event, **present}, ensure_ascii=False,

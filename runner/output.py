@@ -9,19 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from runner.clock import utc_text
 from runner.errors import Problem
 from runner.expand import Occurrence
 from runner.ledger import Row
 from runner.providers import shown
 from runner.wire import Request
-
-
-def utc(moment: datetime) -> str:
-    """`2026-12-01T08:00:00.000Z`: UTC to the millisecond."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def local(moment: datetime) -> str:
@@ -84,7 +80,7 @@ def plan_json(items: Iterable[PlanItem]) -> str:
         occ = item.occurrence
         out.append({
             "entry": occ.entry, "key": occ.key, "account": occ.account,
-            "provider": item.provider, "kind": item.kind, "at": utc(occ.due),
+            "provider": item.provider, "kind": item.kind, "at": utc_text(occ.due),
             "local": occ.local.isoformat(timespec="seconds"), "state": item.state,
             "requests": [{"step": r.step, "method": r.method, "path": r.path,
                           "body": shown(r.body)} for r in item.requests],
@@ -97,7 +93,7 @@ def plan_text(items: Sequence[PlanItem], start: datetime, end: datetime) -> str:
     for item in items:
         occ = item.occurrence
         state = f"  [{item.state}]" if item.state else ""
-        lines.append(f"{local(occ.local)}  {utc(occ.due)}  {occ.key} -> {occ.account}{state}")
+        lines.append(f"{local(occ.local)}  {utc_text(occ.due)}  {occ.key} -> {occ.account}{state}")
         for number, req in enumerate(item.requests, 1):
             body = json.dumps(shown(req.body), ensure_ascii=False, separators=(",", ":"))
             lines.append(f"  {number}. {req.method} {req.path}  ({req.step})")
@@ -106,7 +102,7 @@ def plan_text(items: Sequence[PlanItem], start: datetime, end: datetime) -> str:
     requests = sum(len(i.requests) for i in items)
     lines.append(f"{_count(len(items), 'delivery', 'deliveries')} of "
                  f"{_count(entries, 'entry', 'entries')}, {_count(requests, 'request', 'requests')}, "
-                 f"from {utc(start)} to {utc(end)}")
+                 f"from {utc_text(start)} to {utc_text(end)}")
     return "\n".join(lines) + "\n"
 
 
@@ -118,12 +114,12 @@ def row_dict(row: Row) -> dict[str, Any]:
     """A ledger row with stable keys, for JSON output."""
     return {
         "entry": row.entry, "account": row.account, "key": row.key, "state": str(row.state),
-        "scheduled": utc(row.scheduled), "claimed": row.claimed and utc(row.claimed),
-        "sent": row.finished and utc(row.finished) if str(row.state) == "sent" else None,
-        "finished": row.finished and utc(row.finished), "attempts": row.attempts,
+        "scheduled": utc_text(row.scheduled), "claimed": row.claimed and utc_text(row.claimed),
+        "sent": row.finished and utc_text(row.finished) if str(row.state) == "sent" else None,
+        "finished": row.finished and utc_text(row.finished), "attempts": row.attempts,
         "endpoint": row.endpoint, "remote_id": row.remote_id, "location": row.location,
         "http_status": row.http_status, "info": row.info,
-        "next_attempt": row.next_attempt and utc(row.next_attempt),
+        "next_attempt": row.next_attempt and utc_text(row.next_attempt),
         "calendar_hash": row.calendar_hash, "commit": row.commit,
     }
 
@@ -135,7 +131,7 @@ def rows_json(rows: Iterable[Row]) -> str:
 def row_line(row: Row) -> str:
     """One line per row: when, what, where, state, and the remote id or the reason."""
     detail = row.location or row.remote_id or row.info
-    return f"{utc(row.scheduled)}  {row.key} -> {row.account}  {row.state}  {detail}".rstrip()
+    return f"{utc_text(row.scheduled)}  {row.key} -> {row.account}  {row.state}  {detail}".rstrip()
 
 
 def counts_line(counts: Mapping[Any, int]) -> str:
