@@ -6,7 +6,7 @@ workers), so the floor is about 10 x 100 ms. Measured: arrival - due from the sa
 records, and completion (the last `finished` in the ledger) - due. Baseline in the same
 run, each with the same shape (100 accounts in parallel, each account's posts in sequence)
 starting exactly at its due time: bare httpx through one shared pool (what
-`runner.client.Client` does), bare httpx with one client per account, and http.client with
+`runner.oneall.client.Client` does), bare httpx with one client per account, and http.client with
 one thread per account (no httpx at all: the floor of this machine and sandbox). Target:
 every post arrives within 3 s of its due time. `--small`: 50 posts across 10 accounts.
 
@@ -36,9 +36,9 @@ import httpx
 from harness import Broken, Result
 from procs import PUSHCAL, PYTHON, DaemonProcess, SandboxProcess, run_timed
 
-from runner import build
-from runner.client import Credentials
-from runner.providers import render
+from runner.calendar import build
+from runner.oneall.client import Credentials
+from runner.oneall.render import render
 
 TARGET_S = 3.0
 LATENCY_MS = 100.0
@@ -109,7 +109,7 @@ Streams = list[list[tuple[str, bytes]]]  # per account: (path, body) in sending 
 async def _httpx(url: str, creds: Credentials, due: float, streams: Streams, *,
                  shared: bool) -> float:
     """Each stream's posts in sequence, all streams at once from `due`, through one shared
-    httpx pool (as `runner.client.Client` does) or one client per account; returns the time
+    httpx pool (as `runner.oneall.client.Client` does) or one client per account; returns the time
     of the last answer. Clients are built before `due`; connections open at `due`."""
     def client() -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=url, auth=(creds.public_key, creds.private_key),

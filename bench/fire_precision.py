@@ -30,9 +30,9 @@ import httpx
 from harness import Broken, Result, percentile
 from procs import DaemonProcess, SandboxProcess
 
-from runner import build
-from runner.client import Credentials
-from runner.providers import render
+from runner.calendar import build
+from runner.oneall.client import Credentials
+from runner.oneall.render import render
 
 P50_MS, P99_MS = 5.0, 25.0
 ACCOUNTS = 20

@@ -30,7 +30,8 @@ import mixgen
 from harness import Broken, Result
 from procs import PUSHCAL, PYTHON, DaemonProcess, SandboxProcess, peak_rss_mb, run_timed
 
-from runner import build, expand, schema, source
+from runner.calendar import build, expand, schema
+from runner.calendar import files as source
 
 START_S, RSS_MB, RELOAD_S = 10.0, 500.0, 2.0
 HORIZON_H = 24 * 400

@@ -1,7 +1,7 @@
 """Benchmark 2: render-and-send throughput, and our CPU cost per post.
 
 The sandbox runs in its own process at zero latency. This process renders each post with
-`runner.providers.render` and sends it with `runner.client.Client`, a few requests in
+`runner.oneall.render.render` and sends it with `runner.oneall.client.Client`, a few requests in
 flight, and `time.process_time()` around N posts is our CPU alone (the sandbox's is in
 another process). Baseline, in the same run and alternating with it: the same number of
 bare `httpx` POSTs of the same bodies, pre-encoded, so the difference is what our layers
@@ -29,11 +29,11 @@ import httpx
 from harness import Broken, Result
 from procs import SandboxProcess
 
-from runner import build
-from runner.client import Client, Credentials
-from runner.model import Account, Calendar, Entry
-from runner.providers import fill, render
-from runner.wire import Verdict
+from runner.calendar import build
+from runner.calendar.model import Account, Calendar, Entry
+from runner.oneall.client import Client, Credentials
+from runner.oneall.render import fill, render
+from runner.oneall.wire import Verdict
 
 TARGET_MS = 2.0
 CONCURRENCY = 4

@@ -1,5 +1,5 @@
 """Allow `python -m runner`."""
 
-from runner.cli import main
+from runner.cli.main import main
 
 raise SystemExit(main())

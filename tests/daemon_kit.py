@@ -19,15 +19,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from runner import build
-from runner.client import Client, Credentials
+from runner.calendar import build
 from runner.clock import Clock, SystemClock
-from runner.daemon import Daemon
-from runner.dispatch import Sender
-from runner.ledger import Row, State
-from runner.log import EventLog
-from runner.sandbox import Received, Sandbox
-from runner.sqlite_ledger import SqliteLedger
+from runner.daemon.events import EventLog
+from runner.daemon.service import Daemon
+from runner.delivery.deliver import Sender
+from runner.ledger.contract import Row, State
+from runner.ledger.sqlite import SqliteLedger
+from runner.oneall.client import Client, Credentials
+from runner.sandbox.emulator import Received, Sandbox
 
 ACCOUNTS: dict[str, dict[str, str]] = {
     "page": {"provider": "facebook", "identity": "923843ec-1749-4cc1-988f-d6963f3b1baa",

@@ -21,15 +21,15 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.build import build
-from runner.client import Client, Credentials
-from runner.dispatch import Delivery, claim_args, deliver, reusable
-from runner.expand import Occurrence, expand
-from runner.ledger import Row, State
-from runner.model import Calendar
-from runner.source import load_text
-from runner.sqlite_ledger import SqliteLedger
-from runner.wire import Request
+from runner.calendar.build import build
+from runner.calendar.expand import Occurrence, expand
+from runner.calendar.files import load_text
+from runner.calendar.model import Calendar
+from runner.delivery.deliver import Delivery, claim_args, deliver, reusable
+from runner.ledger.contract import Row, State
+from runner.ledger.sqlite import SqliteLedger
+from runner.oneall.client import Client, Credentials
+from runner.oneall.wire import Request
 
 PUBLIC = "0f1e2d3c-4b5a-4978-8a9b-acbdcedf0a1b"
 PRIVATE = "5ec2e7aa-d00d-4bad-beef-c0ffee15ec2e"

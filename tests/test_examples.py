@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from runner.endpoints import ENDPOINTS, PUSH_PREFIX
+from runner.oneall.endpoints import ENDPOINTS, PUSH_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "calendar.example.yaml"

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runner.build import build
+from runner.calendar.build import build
+from runner.calendar.expand import Occurrence, expand, occurrence
+from runner.calendar.files import load_text
+from runner.calendar.model import Account, Calendar, Entry, Kind, Repeat
 from runner.errors import InvalidCalendar
-from runner.expand import Occurrence, expand, occurrence
-from runner.model import Account, Calendar, Entry, Kind, Repeat
-from runner.source import load_text
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

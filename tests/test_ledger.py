@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from runner.errors import PushcalError
-from runner.ledger import (
+from runner.ledger.contract import (
     CLAIMABLE,
     MARK_OVER,
     ClaimRequest,
@@ -31,7 +31,7 @@ from runner.ledger import (
     Row,
     State,
 )
-from runner.sqlite_ledger import SqliteLedger
+from runner.ledger.sqlite import SqliteLedger
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 DUE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

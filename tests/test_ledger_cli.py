@@ -1,7 +1,7 @@
 """`pushcal status`, `history` and `resolve`, in-process on a ledger filled through its API.
 
 The ledger is written with a fixed clock, so every time in the output is known; the commands
-run through `runner.cli.main` with an injected clock and captured streams, and their output
+run through `runner.cli.main.main` with an injected clock and captured streams, and their output
 is compared as exact text.
 """
 
@@ -15,8 +15,8 @@ import pytest
 from conftest import NOW, RunPushcal
 from daemon_kit import calendar, post
 
-from runner.ledger import State
-from runner.sqlite_ledger import SqliteLedger
+from runner.ledger.contract import State
+from runner.ledger.sqlite import SqliteLedger
 
 AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

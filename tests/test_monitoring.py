@@ -16,10 +16,10 @@ import pytest
 from conftest import ROOT
 from daemon_kit import Rig, calendar, post, soon
 
-from runner import heartbeat
-from runner.ledger import State
-from runner.sandbox import Sandbox
-from runner.sqlite_ledger import SqliteLedger
+from runner.daemon import heartbeat
+from runner.ledger.contract import State
+from runner.ledger.sqlite import SqliteLedger
+from runner.sandbox.emulator import Sandbox
 
 
 @pytest.fixture

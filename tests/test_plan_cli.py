@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from conftest import Run, run_pushcal
 
-from runner.ledger import State
-from runner.sqlite_ledger import SqliteLedger
+from runner.ledger.contract import State
+from runner.ledger.sqlite import SqliteLedger
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

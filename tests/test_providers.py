@@ -2,7 +2,7 @@
 
 Every expectation below is written out by hand from `/work/shared/oneall-push-api.md` (the
 Endpoints table and "Posts with media are several requests"), never computed from
-`runner.endpoints.ENDPOINTS`: the point is an independent check of the table and renderer.
+`runner.oneall.endpoints.ENDPOINTS`: the point is an independent check of the table and renderer.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from runner.build import build
-from runner.model import Calendar
-from runner.providers import fill, render, shown
-from runner.source import load_text
-from runner.wire import Ref, Request
+from runner.calendar.build import build
+from runner.calendar.files import load_text
+from runner.calendar.model import Calendar
+from runner.oneall.render import fill, render, shown
+from runner.oneall.wire import Ref, Request
 
 FB = "923843ec-1749-4cc1-988f-d6963f3b1baa"
 LI = "5d2c9a40-3b7e-4f0a-8c1d-2e6f4b9a7c30"

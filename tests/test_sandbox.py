@@ -1,6 +1,6 @@
 """The OneAll sandbox, tested over real HTTP on a free loopback port.
 
-Endpoint facts come from `runner.endpoints`, so every row of the table is exercised: a
+Endpoint facts come from `runner.oneall.endpoints`, so every row of the table is exercised: a
 minimal valid request is accepted with the table's result fields, and one missing a required
 field is refused naming it. The rest covers what the daemon and the chaos runs rely on:
 attachments, identities, duplicates, faults, async callbacks and introspection.
@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.client import Client, Credentials
-from runner.endpoints import (
+from runner.oneall.client import Client, Credentials
+from runner.oneall.endpoints import (
     ATTACHMENTS_FIELD,
     ENDPOINTS,
     LOCATIONS,
@@ -35,7 +35,8 @@ from runner.endpoints import (
     Endpoint,
     Listing,
 )
-from runner.sandbox import (
+from runner.oneall.wire import Outcome, Verdict
+from runner.sandbox.emulator import (
     SANDBOX_PRIVATE_KEY,
     SANDBOX_PUBLIC_KEY,
     Faults,
@@ -43,7 +44,6 @@ from runner.sandbox import (
     Sandbox,
     serve_forever,
 )
-from runner.wire import Outcome, Verdict
 
 AUTH = (SANDBOX_PUBLIC_KEY, SANDBOX_PRIVATE_KEY)
 PARAMS = {"board": "549755813888", "playlist": "PLsandboxPlaylist0001"}
@@ -420,7 +420,7 @@ def test_drop_fault_creates_nothing(client: httpx.Client, sandbox: Sandbox) -> N
 
 
 def refused_by_pushcal(url: str) -> Outcome:
-    """What `runner.client` makes of a push sent to `url` (the sandbox's keys)."""
+    """What `runner.oneall.client` makes of a push sent to `url` (the sandbox's keys)."""
     creds = Credentials("sandbox", SANDBOX_PUBLIC_KEY, SANDBOX_PRIVATE_KEY, url)
 
     async def send() -> Outcome:

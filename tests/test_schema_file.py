@@ -72,7 +72,7 @@ def test_every_property_has_a_description_for_editors() -> None:
 
 
 def test_the_package_ships_the_same_schema() -> None:
-    from runner.schema import calendar_schema
+    from runner.calendar.schema import calendar_schema
 
     assert calendar_schema() == _schema()
 
@@ -97,7 +97,7 @@ def test_check_jsonschema_refuses_an_unknown_key(tmp_path: Path) -> None:
 
 
 def test_every_pattern_of_the_schema_is_explained_in_words() -> None:
-    from runner.schema import _PATTERNS
+    from runner.calendar.schema import _PATTERNS
 
     patterns: set[str] = set()
 

@@ -1,4 +1,4 @@
-"""Tests for runner.source: strict YAML loading with positions, and finding calendar files."""
+"""Tests for runner.calendar.files: strict YAML loading with positions, and finding calendar files."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runner.errors import InvalidCalendar, Problem
-from runner.source import (
+from runner.calendar.files import (
     EMPTY,
     NO_REFERENCES,
     TABS,
@@ -23,6 +22,7 @@ from runner.source import (
     load_file,
     load_text,
 )
+from runner.errors import InvalidCalendar, Problem
 
 F = "cal.yaml"
 

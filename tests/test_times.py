@@ -1,4 +1,4 @@
-"""Properties of time resolution (runner/times.py), checked against zoneinfo independently.
+"""Properties of time resolution (runner/calendar/times.py), checked against zoneinfo independently.
 
 A wall time in a zone names one instant, none (the clocks skip over it) or two (the clocks
 go back over it). `resolve_exact` must return the one instant with the same wall clock, or
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from runner import times
+from runner.calendar import times
 
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC")
 YEARS = (1970, 2040)

@@ -1,0 +1,332 @@
+"""The daemon: the scheduler is only the clock; the ledger decides what was delivered.
+
+APScheduler 3 (AsyncIOScheduler, memory job store, misfire dropping off) holds one job per
+instant within a rolling horizon, rebuilt from the validated calendar at start, on SIGHUP,
+on file changes, and as the horizon rolls on. A job hands its occurrences to the account
+workers; everything after that (claim, send, record) goes through the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from runner.calendar import build, expand
+from runner.calendar.model import Calendar
+from runner.clock import Clock
+from runner.daemon import heartbeat
+from runner.daemon.events import EventLog
+from runner.daemon.gitinfo import head_commit
+from runner.daemon.watch import Watcher
+from runner.daemon.workers import Job, Workers
+from runner.delivery.deliver import Delivery, Sender
+from runner.errors import InvalidCalendar, PushcalError
+from runner.ledger.contract import Ledger, Row, State
+
+Pair = tuple[str, str]  # (occurrence key, account)
+SETTLED = frozenset(State) - {State.PLANNED, State.CANCELLED}
+ATTENTION = (State.UNKNOWN, State.FAILED, State.MISSED)
+PATCH_LIMIT = 2000  # beyond this many changed entries, a full re-expansion is cheaper
+
+
+class Daemon:
+    """Publishes `calendar` at its times until stopped (or until `until`, when rehearsing)."""
+
+    def __init__(self, *, paths: Sequence[str], calendar: Calendar, ledger: Ledger,
+                 client: Sender, clock: Clock, log: EventLog, horizon: timedelta,
+                 lookback: timedelta = timedelta(days=7), until: datetime | None = None,
+                 shutdown_timeout: float = 30.0, watch_interval: float = 0.2,
+                 heartbeat: Path | None = None, heartbeat_every: float = 5.0,
+                 rng: random.Random | None = None, loader: build.Loader | None = None) -> None:
+        self.paths, self.calendar, self.ledger = list(paths), calendar, ledger
+        self.loader = loader or build.Loader(paths)
+        self.clock, self.log, self.horizon, self.lookback = clock, log, horizon, lookback
+        self.until, self.shutdown_timeout = until, shutdown_timeout
+        self.heartbeat, self.heartbeat_every = heartbeat, heartbeat_every
+        self.commit = head_commit(self.paths)
+        self.workers = Workers(calendar=lambda: self.calendar, ledger=ledger, client=client,
+                               clock=clock, log=log, commit=lambda: self.commit,
+                               on_delivered=self._delivered, rng=rng or random.Random())
+        self.watcher = Watcher(self.paths, interval=watch_interval, settle=watch_interval)
+        self.by_due: dict[datetime, set[Pair]] = {}
+        self.pending: dict[Pair, expand.Occurrence] = {}
+        self.synced_to: datetime | None = None  # end of the last window loaded into jobs
+        self._fired_meanwhile: set[Pair] | None = None  # while a roll expands in a thread
+        self.fired = 0
+        self.last_fire: datetime | None = None
+        self._stop = asyncio.Event()
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def run(self) -> int:
+        """Run until SIGTERM/SIGINT (or `until`); return the exit code."""
+        loop = asyncio.get_running_loop()
+        for row in self.ledger.recover():
+            self._outcome("recovered", row)
+        self._scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC", job_defaults={
+            "misfire_grace_time": None, "coalesce": False, "max_instances": 1})
+        self._scheduler.start()
+        self._catch_up()
+        self.sync()
+        for row in self.ledger.rows(states=[State.RETRY_WAIT]):
+            self._schedule_retry(row)
+        # A quarter of the horizon, so windows overlap; no one-second floor, which a fast
+        # rehearsal clock would turn into more virtual time than the horizon holds.
+        every = max(0.05, self.clock.real_seconds(self.horizon.total_seconds() / 4))
+        # Job functions are coroutines so APScheduler runs them on this loop, not in a thread.
+        self._scheduler.add_job(self._roll, "interval", seconds=every, id="horizon")
+        if self.heartbeat is not None:
+            self._scheduler.add_job(self._beat, "interval", seconds=self.heartbeat_every,
+                                    id="heartbeat", next_run_time=self.clock.real(self.clock.now()))
+        if self.until is not None:
+            self._scheduler.add_job(self._finish, "date", run_date=self.clock.real(self.until),
+                                    id="until")
+        self._signals(loop)
+        watch = asyncio.create_task(self.watcher.run(self.reload))
+        self.log("started", entries=len(self.calendar.entries), jobs=len(self.by_due),
+                 horizon=str(self.horizon), commit=self.commit)
+        await self._stop.wait()
+        watch.cancel()
+        self._scheduler.shutdown(wait=False)
+        cut = await self.workers.stop(self.shutdown_timeout)
+        self.log("stopped", cut_off=cut or None, **{str(k): v for k, v in
+                                                    self.ledger.counts().items() if v})
+        return 0
+
+    def stop(self) -> None:
+        """Stop claiming new occurrences and shut down."""
+        self.workers.stopping = True
+        self._stop.set()
+
+    async def _finish(self) -> None:
+        self.log("until-reached", until=self.until and self.until.isoformat())
+        self.stop()
+
+    async def _roll(self) -> None:
+        """Extend the window as time passes. Expanding a large calendar takes a while, so it
+        runs in a thread and never holds up a firing; what fires meanwhile is not
+        scheduled again, and a reload meanwhile makes this roll wait for the next one."""
+        now, calendar = self.clock.now(), self.calendar
+        start, end = self._window(now)
+        self._fired_meanwhile = set()
+        try:
+            found = await asyncio.to_thread(self._unsettled, calendar, start, end)
+            fired = self._fired_meanwhile
+        finally:
+            self._fired_meanwhile = None
+        if calendar is not self.calendar:
+            return
+        self.synced_to = end
+        self._apply(self._with_overdue({p: o for p, o in found.items() if p not in fired}, start))
+
+    async def _beat(self) -> None:
+        assert self.heartbeat is not None
+        counts = self.ledger.counts()
+        heartbeat.beat(self.heartbeat, clock=self.clock.now, last_fire=self.last_fire,
+                       next_fire=min(self.by_due, default=None), fired=self.fired,
+                       attention=sum(counts.get(s, 0) for s in ATTENTION),
+                       backlog=self.workers.backlog())
+
+    def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP,
+                                lambda: asyncio.ensure_future(self.reload("SIGHUP")))
+
+    async def reload(self, reason: str) -> bool:
+        """Re-read the whole calendar; replace the current one only if all of it is valid."""
+        try:
+            calendar = await asyncio.to_thread(self.loader.load)
+        except InvalidCalendar as error:
+            self.log("reload-rejected", reason=reason, problems=len(error.problems),
+                     kept="the last valid calendar")
+            for problem in error.problems:
+                self.log("problem", text=problem.render())
+            return False
+        except PushcalError as error:
+            self.log("reload-rejected", reason=reason, error=str(error))
+            return False
+        if calendar.digest == self.calendar.digest:
+            # Said anyway: whoever sent SIGHUP wants to see that it was heard.
+            self.log("reloaded", reason=reason, entries=len(calendar.entries), unchanged=True)
+            return True
+        before, self.calendar = self.calendar, calendar
+        self.commit = head_commit(self.paths)
+        changed = _changed(before, calendar)
+        pending = self.pending
+        touched = self.sync(changed)
+        self._cancel_vanished(pending, changed)
+        self._catch_up(before, changed)
+        self.log("reloaded", reason=reason, entries=len(calendar.entries),
+                 entries_changed=len(changed), jobs_touched=touched)
+        return True
+
+    def _cancel_vanished(self, pending: dict[Pair, expand.Occurrence], changed: set[str]) -> None:
+        """Record `cancelled` for what an edit removed (or disabled) before it fired."""
+        for (key, account), occ in pending.items():
+            if occ.entry not in changed or (key, account) in self.pending:
+                continue
+            if expand.occurrence(self.calendar, key, account) is not None:
+                continue  # moved beyond the horizon, not removed
+            why = "removed from the calendar or disabled before it fired"
+            if self.ledger.mark(key, entry=occ.entry, account=account, scheduled=occ.due,
+                                endpoint="", state=State.CANCELLED, info=f"cancelled: {why}"):
+                self.log("cancelled", entry=occ.entry, key=key, account=account,
+                         due=occ.due.isoformat(), reason=why)
+
+    def sync(self, changed: set[str] | None = None) -> int:
+        """Make the jobs match the calendar within the horizon; return how many changed.
+        A job is touched only when the set of occurrences due at its instant changed.
+        With `changed` (entry ids an edit touched), only those entries are expanded again,
+        within the window already loaded: a one-entry edit costs one entry's work.
+
+        Windows follow on from each other: when this runs late (a busy loop, a suspended
+        machine, a rehearsal clock outrunning the interval), what fell due since the last
+        window's end still gets a job, which fires at once and meets the lateness policy.
+        Jobs that fell due but have not run yet are left to run."""
+        now = self.clock.now()
+        if changed is not None and self.synced_to is not None and len(changed) <= PATCH_LIMIT:
+            return self._apply(self._patched(changed, now, self.synced_to))
+        start, end = self._window(now)
+        wanted = self._with_overdue(self._unsettled(self.calendar, start, end), start)
+        self.synced_to = end
+        return self._apply(wanted)
+
+    def _apply(self, wanted: dict[Pair, expand.Occurrence]) -> int:
+        """Make the jobs hold exactly `wanted`; return how many jobs changed."""
+        by_due: dict[datetime, set[Pair]] = defaultdict(set)
+        for pair, occ in wanted.items():
+            by_due[occ.due].add(pair)
+        touched = 0
+        for due in set(self.by_due) | set(by_due):
+            if self.by_due.get(due) == by_due.get(due):
+                continue
+            touched += 1
+            if due in by_due:
+                self._job(due)
+            elif self._scheduler is not None and self._scheduler.get_job(_job_id(due)):
+                self._scheduler.remove_job(_job_id(due))
+        self.by_due, self.pending = dict(by_due), wanted
+        return touched
+
+    def _window(self, now: datetime) -> tuple[datetime, datetime]:
+        """From the end of the last window (or now) to the horizon."""
+        return (now if self.synced_to is None else min(now, self.synced_to)), now + self.horizon
+
+    def _unsettled(self, calendar: Calendar, start: datetime,
+                   end: datetime) -> dict[Pair, expand.Occurrence]:
+        """The occurrences in the window that the ledger has not settled (thread-safe)."""
+        settled = self.ledger.keys_in(SETTLED)
+        return {(o.key, o.account): o for o in expand.expand(calendar, start, end)
+                if (o.key, o.account) not in settled}
+
+    def _with_overdue(self, wanted: dict[Pair, expand.Occurrence],
+                      start: datetime) -> dict[Pair, expand.Occurrence]:
+        """`wanted` plus the occurrences already due whose jobs have not run yet."""
+        for pair, occ in self.pending.items():
+            if occ.due < start:
+                wanted[pair] = occ
+        return wanted
+
+    def _patched(self, changed: set[str], now: datetime,
+                 end: datetime) -> dict[Pair, expand.Occurrence]:
+        """The pending occurrences with those of the `changed` entries expanded again."""
+        wanted = {p: o for p, o in self.pending.items() if o.entry not in changed}
+        start = min([now, *(o.due for o in self.pending.values() if o.entry in changed)])
+        entries = [self.calendar.entries[i] for i in sorted(changed) if i in self.calendar.entries]
+        for occ in expand.expand(self.calendar, start, end, entries=iter(entries)):
+            row = self.ledger.get(occ.key, occ.account)
+            if row is None or row.state not in SETTLED:
+                wanted[(occ.key, occ.account)] = occ
+        return wanted
+
+    def _job(self, due: datetime) -> None:
+        assert self._scheduler is not None
+        self._scheduler.add_job(self._fire, "date", run_date=self.clock.real(due), args=[due],
+                                id=_job_id(due), replace_existing=True)
+
+    async def _fire(self, due: datetime) -> None:
+        pairs = self.by_due.pop(due, set())
+        if self._fired_meanwhile is not None:
+            self._fired_meanwhile |= pairs
+        self.fired += len(pairs)
+        self.last_fire = self.clock.now()
+        for pair in sorted(pairs):
+            occ = self.pending.pop(pair, None)
+            if occ is not None:
+                self.workers.put(Job(occ))
+
+    def _catch_up(self, before: Calendar | None = None, changed: set[str] | None = None) -> None:
+        """Occurrences that fell due while the daemon was down, or that an edit moved into
+        the past (those not already due in the calendar `before` it): within grace they are
+        sent once, late; beyond it the worker records them `missed`. After an edit only the
+        `changed` entries can have moved."""
+        now = self.clock.now()
+        since = now - self.lookback
+
+        def occurrences(cal: Calendar) -> list[expand.Occurrence]:
+            only = None if changed is None else iter(
+                [cal.entries[i] for i in sorted(changed) if i in cal.entries])
+            return expand.expand(cal, since, now, entries=only)
+
+        known = set() if before is None else {(o.key, o.account, o.due)
+                                              for o in occurrences(before)}
+        candidates = [o for o in occurrences(self.calendar)
+                      if (o.key, o.account, o.due) not in known]
+        settled = self.ledger.keys_in(SETTLED) if candidates else set()
+        late = [o for o in candidates if (o.key, o.account) not in settled]
+        for occ in late:
+            self.workers.put(Job(occ))
+        if late:
+            self.log("catching-up", occurrences=len(late), since=since.isoformat())
+
+    def _delivered(self, delivery: Delivery) -> None:
+        row = delivery.row
+        self._outcome("delivered", row, late=delivery.occurrence)
+        if row.state is State.RETRY_WAIT:
+            self._schedule_retry(row)
+
+    def _schedule_retry(self, row: Row) -> None:
+        assert self._scheduler is not None and row.next_attempt is not None
+        self._scheduler.add_job(self._retry, "date", run_date=self.clock.real(row.next_attempt),
+                                args=[row.key, row.account], id=f"retry {row.key} {row.account}",
+                                replace_existing=True)
+
+    async def _retry(self, key: str, account: str) -> None:
+        row = self.ledger.get(key, account)
+        if row is None or row.state is not State.RETRY_WAIT:
+            return
+        occ = expand.occurrence(self.calendar, key, account) or expand.Occurrence(
+            row.scheduled, key, account, row.entry, row.scheduled, timedelta(0))
+        self.workers.put(Job(occ, retry=True))
+
+    def _outcome(self, event: str, row: Row, late: expand.Occurrence | None = None) -> None:
+        lateness = None
+        if late is not None and row.claimed is not None:
+            lateness = round((row.claimed - late.due).total_seconds() * 1000, 1)
+        self.log(event, entry=row.entry, account=row.account, key=row.key,
+                 endpoint=row.endpoint, state=str(row.state), remote_id=row.remote_id,
+                 location=row.location, late_ms=lateness, attempts=row.attempts,
+                 http_status=row.http_status,
+                 info=row.info if row.state is not State.SENT else None,
+                 next_attempt=row.next_attempt and row.next_attempt.isoformat())
+
+
+def _changed(before: Calendar, after: Calendar) -> set[str]:
+    """Ids of entries added, removed, or changed in what or when they publish."""
+    def view(cal: Calendar, entry_id: str) -> tuple[str, timedelta] | None:
+        entry = cal.entries.get(entry_id)
+        return None if entry is None else (entry.digest, entry.grace)
+
+    ids = before.entries.keys() | after.entries.keys()
+    return {i for i in ids if view(before, i) != view(after, i)}
+
+
+def _job_id(due: datetime) -> str:
+    return f"at {due.isoformat()}"

@@ -1,0 +1,149 @@
+"""Deliver one occurrence: claim it, send its requests in order, record the outcome.
+
+The daemon and `pushcal send` both deliver through `deliver`, so the ledger's claim stands
+between every path and the network: whoever claims first sends; nobody sends unclaimed.
+Upload ids are recorded as they come back, so retrying a post never uploads twice. Only
+answers that provably did not reach OneAll are retried, later, as `retry_wait`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from runner.calendar.expand import Occurrence
+from runner.calendar.model import Calendar
+from runner.ledger.contract import Ledger, Row, State
+from runner.oneall.endpoints import ENDPOINTS
+from runner.oneall.render import PUBLISH, fill, render
+from runner.oneall.wire import Outcome, Request, Verdict
+
+Clock = Callable[[], datetime]
+FIRST_BACKOFF = 5.0  # seconds
+MAX_BACKOFF = 600.0
+MIN_RETRY_WINDOW = timedelta(minutes=10)
+EXPIRY_MARGIN = 3600.0  # seconds: an upload this close to expiring is made again
+
+
+class Sender(Protocol):
+    async def send(self, method: str, path: str, body: Mapping[str, Any] | None, *,
+                   lane: str = "") -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one occurrence: its row after the attempt, and the endpoint used."""
+
+    occurrence: Occurrence
+    row: Row
+    endpoint: str
+
+
+def claim_args(cal: Calendar, occ: Occurrence) -> tuple[list[Request], dict[str, Any]]:
+    """The rendered requests and the ledger fields of an occurrence."""
+    entry = cal.entries[occ.entry]
+    requests = render(cal, entry, cal.accounts[occ.account])
+    fields = {"entry": occ.entry, "account": occ.account, "scheduled": occ.due,
+              "endpoint": requests[-1].endpoint, "calendar_hash": entry.digest}
+    return requests, fields
+
+
+async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sender,
+                  clock: Clock, commit: str | None = None, force: bool = False,
+                  rng: random.Random | None = None, claimed: Row | None = None) -> Delivery | None:
+    """Claim and send one occurrence; None if someone else has it or it is done.
+
+    `claimed` is a row the caller already claimed (the daemon claims a batch at once)."""
+    requests, fields = claim_args(cal, occ)
+    row = claimed or ledger.claim(occ.key, **fields, commit=commit, force_retry=force)
+    if row is None:
+        return None
+    try:
+        final = await _send_all(requests, row, ledger, client, clock())
+    except BaseException as error:
+        # Whatever stopped us (a shutdown, a bug), a request may be on the wire: the claim
+        # must not stay `sending`, and it must never be retried by itself.
+        what = ("interrupted" if isinstance(error, asyncio.CancelledError)
+                else f"internal error {error!r:.200}")
+        ledger.finish(occ.key, occ.account, State.UNKNOWN,
+                      info=f"{what} while sending: the request may have been acted on")
+        raise
+    return Delivery(occ, _record(final, row, occ, ledger, clock, rng), requests[-1].endpoint)
+
+
+def reusable(request: Request, row: Row, now: datetime) -> bool:
+    """Whether an upload recorded in an earlier attempt can still be attached. Uploads
+    that expire unattached (Twitter pictures, 24 h) are not trusted once the delivery is
+    a day past its time: they happened at or after it, and uploading again posts nothing."""
+    if request.step not in row.steps:
+        return False
+    expires = ENDPOINTS[request.endpoint].expires_after_s
+    return expires is None or (now - row.scheduled).total_seconds() < expires - EXPIRY_MARGIN
+
+
+async def _send_all(requests: list[Request], row: Row, ledger: Ledger, client: Sender,
+                    now: datetime) -> tuple[Request, Outcome]:
+    results = {req.step: {req.result_field: row.steps[req.step]}
+               for req in requests if reusable(req, row, now)}
+    for request in requests:
+        if request.step in results:
+            continue  # uploaded in an earlier attempt
+        outcome = await client.send(request.method, request.path, fill(request.body, results),
+                                    lane=row.account)
+        if request.step == PUBLISH or outcome.verdict is not Verdict.SENT:
+            return request, outcome
+        remote = outcome.data.get(request.result_field)
+        if remote is None:
+            # `_record` names the step; the message must not name it twice.
+            return request, Outcome(Verdict.FAILED, outcome.status,
+                                    f"OneAll answered without {request.result_field}")
+        ledger.record_step(row.key, row.account, request.step, remote)
+        results[request.step] = {request.result_field: remote}
+    raise AssertionError("requests end with the publish step")
+
+
+def _record(final: tuple[Request, Outcome], row: Row, occ: Occurrence, ledger: Ledger,
+            clock: Clock, rng: random.Random | None) -> Row:
+    request, outcome = final
+    where = "" if request.step == PUBLISH else f"{request.step}: "
+    info = where + outcome.info
+    if outcome.verdict is Verdict.SENT:
+        endpoint = ENDPOINTS[request.endpoint]
+        location = endpoint.location_field
+        return ledger.finish(occ.key, occ.account, State.SENT, info=info,
+                             http_status=outcome.status,
+                             remote_id=outcome.data.get(endpoint.id_field),
+                             location=outcome.data.get(location) if location else None)
+    if outcome.verdict is Verdict.RETRY:
+        return _retry_or_fail(occ, row, outcome, info, ledger, clock, rng)
+    state = State.FAILED if outcome.verdict is Verdict.FAILED else State.UNKNOWN
+    return ledger.finish(occ.key, occ.account, state, info=info, http_status=outcome.status)
+
+
+def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> float:
+    """Seconds to wait before attempt `attempts + 1`: exponential with jitter, never less
+    than OneAll's Retry-After."""
+    ceiling = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempts - 1))
+    delay = rng.uniform(ceiling / 2, ceiling)
+    return max(delay, retry_after or 0.0)
+
+
+def retry_deadline(occ: Occurrence, grace: timedelta) -> datetime:
+    """Retries are late sends: they stop when the lateness allowance (at least 10 min) ends."""
+    return occ.due + max(grace, MIN_RETRY_WINDOW)
+
+
+def _retry_or_fail(occ: Occurrence, row: Row, outcome: Outcome, info: str, ledger: Ledger,
+                   clock: Clock, rng: random.Random | None) -> Row:
+    grace = occ.grace
+    delay = backoff(row.attempts, outcome.retry_after, rng or random.Random())
+    when = clock() + timedelta(seconds=delay)
+    if when > retry_deadline(occ, grace):
+        return ledger.finish(occ.key, occ.account, State.FAILED, http_status=outcome.status,
+                             info=f"gave up after {row.attempts} attempts: {info}")
+    return ledger.finish(occ.key, occ.account, State.RETRY_WAIT, info=info,
+                         http_status=outcome.status, next_attempt=when)

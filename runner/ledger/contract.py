@@ -1,0 +1,172 @@
+"""The ledger: what actually happened to each (occurrence key, account), and the rules for it.
+
+It is the at-most-once guarantee. A row is claimed (moved to `sending`) in one committed
+transaction before anything is sent, and only the claimer sends; a crash after the claim
+leaves `sending`, which `recover` turns into `unknown`, never back into something sendable.
+Every state change is appended to `events`, so a row's history is never lost.
+
+This module holds the records and the contract only and imports no database driver. Callers
+see `Row`, `State` and the `Ledger` protocol; the SQLite backend is `SqliteLedger` in
+`runner.ledger.sqlite`, and a server-backed ledger can replace it without touching them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from runner.errors import PushcalError
+
+
+class LedgerError(PushcalError):
+    """The ledger cannot do what was asked: not a ledger, locked, or a row in the wrong state."""
+
+
+class State(enum.StrEnum):
+    """Where one (occurrence, account) stands; see DESIGN.md "Delivery semantics".
+
+    A `str` too (StrEnum is `str, Enum` whose str() is the value), so it prints and compares
+    as its name in output and JSON.
+    """
+
+    PLANNED = "planned"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY_WAIT = "retry_wait"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # may have been posted: waits for a human (`resolve`)
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        """True for states nothing moves out of on its own."""
+        return self in {State.SENT, State.FAILED, State.MISSED, State.CANCELLED}
+
+
+# `cancelled` never reached OneAll: when its entry comes back to the calendar (re-enabled,
+# restored by a revert), the daemon may claim it like a planned one.
+CLAIMABLE = frozenset({State.PLANNED, State.RETRY_WAIT, State.CANCELLED})
+MARK_OVER = frozenset({State.PLANNED, State.RETRY_WAIT})  # what missed/cancelled may replace
+# What a forced claim (a human's `send`) may also take: states that provably never reached
+# OneAll. `sent`, `unknown` and `sending` are never claimable: that is the at-most-once rule.
+FORCE_CLAIMABLE = CLAIMABLE | {State.FAILED, State.MISSED, State.CANCELLED}
+FINISHED_BY_SENDER = frozenset({State.SENT, State.FAILED, State.UNKNOWN, State.RETRY_WAIT})
+MARKABLE = frozenset({State.MISSED, State.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Row:
+    """One (occurrence key, account) as recorded; all times are aware UTC, to the millisecond."""
+
+    key: str
+    entry: str
+    account: str
+    state: State
+    scheduled: datetime
+    endpoint: str  # provider table key of the final (publish) request
+    attempts: int
+    claimed: datetime | None
+    finished: datetime | None
+    next_attempt: datetime | None
+    remote_id: str | None
+    location: str | None
+    http_status: int | None
+    info: str
+    calendar_hash: str
+    commit: str | None
+    steps: Mapping[str, str]  # step name -> remote id, recorded as uploads come back
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    """The arguments of one `claim`, for `claim_many`."""
+
+    key: str
+    entry: str
+    account: str
+    scheduled: datetime
+    endpoint: str
+    calendar_hash: str
+    commit: str | None
+    force_retry: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a row's history: a state change, or a step recorded while sending."""
+
+    key: str
+    account: str
+    at: datetime
+    from_state: State | None  # None when the row was created by this event
+    to_state: State
+    info: str
+
+
+class Ledger(Protocol):
+    """What the daemon and commands rely on; any backend must keep these claim semantics."""
+
+    def close(self) -> None:
+        """Release the database and the daemon lock."""
+
+    def acquire_daemon_lock(self) -> None:
+        """Refuse (LedgerError) if another daemon uses this ledger; held until close or death."""
+
+    def recover(self) -> list[Row]:
+        """Turn rows left in `sending` by a crash into `unknown`; needs the daemon lock.
+        Waits for senders inside `hold_for_sending` to finish first."""
+
+    def hold_for_sending(self) -> AbstractContextManager[None]:
+        """Held by a sender that is not the daemon (`pushcal send`) while it sends, so a
+        daemon starting meanwhile does not mistake its rows for a crash's."""
+
+    def plan(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
+             calendar_hash: str = "", commit: str | None = None) -> bool:
+        """Insert a `planned` row unless the row exists; True if inserted."""
+
+    def claim(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
+              calendar_hash: str, commit: str | None, force_retry: bool = False) -> Row | None:
+        """Atomically and durably take the row into `sending`; None if it is not claimable."""
+
+    def claim_many(self, items: Sequence[ClaimRequest]) -> list[Row | None]:
+        """`claim` for each item, in one transaction; results in the order of `items`."""
+
+    def record_step(self, key: str, account: str, step: str, remote_id: str) -> None:
+        """Durably remember an earlier step's remote id of a row in `sending`."""
+
+    def finish(self, key: str, account: str, state: State, *, info: str = "",
+               http_status: int | None = None, remote_id: str | None = None,
+               location: str | None = None, next_attempt: datetime | None = None) -> Row:
+        """Move a `sending` row to sent, failed, unknown or retry_wait (with next_attempt)."""
+
+    def mark(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
+             state: State, info: str, calendar_hash: str = "", commit: str | None = None) -> bool:
+        """Record `missed`/`cancelled` over nothing, `planned` or `retry_wait`; True if changed."""
+
+    def resolve(self, entry: str, account: str, *, sent: bool, key: str | None = None) -> list[Row]:
+        """A human settles `unknown` rows: to `sent`, or to `retry_wait` due now."""
+
+    def get(self, key: str, account: str) -> Row | None:
+        """The row, or None."""
+
+    def rows(self, *, states: Collection[State] | None = None, entry: str | None = None,
+             since: datetime | None = None, limit: int | None = None) -> list[Row]:
+        """Rows filtered as asked (`since` bounds `scheduled`), by scheduled, key, account."""
+
+    def due_retries(self, now: datetime) -> list[Row]:
+        """`retry_wait` rows whose next attempt is at or before `now`, earliest first."""
+
+    def counts(self) -> dict[State, int]:
+        """How many rows are in each state (every state present, zeros included)."""
+
+    def keys_in(self, states: Collection[State]) -> set[tuple[str, str]]:
+        """The (key, account) pairs of rows in these states."""
+
+    def history(self, *, key: str | None = None, account: str | None = None,
+                entry: str | None = None, limit: int | None = None) -> list[Event]:
+        """Events in the order they happened, filtered as asked; `limit` keeps the latest."""

@@ -1,0 +1,289 @@
+"""The ledger in one SQLite file: `SqliteLedger`, the backend of the `Ledger` protocol.
+
+The database runs in WAL mode with synchronous=FULL, so a committed claim survives a crash
+or a power cut, and every write is one BEGIN IMMEDIATE transaction: SQLite's write lock,
+taken at BEGIN, serialises writers across threads and processes alike, so reading a row and
+then writing it inside one transaction is atomic and a claim has a single winner. A new
+ledger is built in a draft file and linked into place (`runner.ledger.sqlite_files`), so nobody
+opens half of one.
+
+This module holds the connection, its transactions and the writes: which state may follow
+which. The queries (`SqliteReads`, which `SqliteLedger` inherits) and the SQL statements
+for rows and events are in `runner.ledger.sqlite_rows`; the lock files are `runner.ledger.locks`.
+
+A PostgreSQL backend would make the claim one statement, INSERT ... ON CONFLICT (key,
+account) DO UPDATE ... WHERE deliveries.state IN (...) RETURNING ..., which PostgreSQL keeps
+atomic even at READ COMMITTED: no row returned means the row was not claimable.
+
+Only this module, `runner.ledger.sqlite_rows` and `runner.ledger.sqlite_files` import sqlite3.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from runner.ledger import sqlite_rows as tables
+from runner.ledger.contract import (
+    CLAIMABLE,
+    FINISHED_BY_SENDER,
+    FORCE_CLAIMABLE,
+    MARK_OVER,
+    MARKABLE,
+    ClaimRequest,
+    Ledger,
+    LedgerError,
+    Row,
+    State,
+)
+from runner.ledger.locks import hold_sending, lock_daemon
+from runner.ledger.sqlite_files import build_schema, check_version, create_beside, inspect_file, is_ledger
+from runner.ledger.sqlite_rows import SqliteReads
+
+_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's transaction to end
+
+
+class SqliteLedger(SqliteReads):
+    """The ledger in one SQLite file: WAL, synchronous=FULL, BEGIN IMMEDIATE for every write.
+
+    SQLite's write lock serialises writers across threads and processes alike, so reading a
+    row and then writing it inside one transaction is atomic: that makes a claim single-winner.
+    (A server backend would use INSERT ... ON CONFLICT DO UPDATE ... WHERE state IN (...).)
+    The queries are inherited from `SqliteReads`, which reads through `_read`.
+    """
+
+    def __init__(self, path: pathlib.Path, *, clock: Callable[[], datetime]) -> None:
+        """Open the ledger at `path`, creating it (and its directory) if it does not exist."""
+        self._path = path
+        self._clock = clock
+        self._mutex = threading.Lock()  # one connection, shared by the daemon's threads
+        self._lock_fd: int | None = None
+        with _translated(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = inspect_file(path)
+            if fresh and not path.exists():
+                fresh = not create_beside(path, self._now())
+            self._conn = sqlite3.connect(
+                path, isolation_level=None, timeout=_BUSY_TIMEOUT, check_same_thread=False
+            )
+            try:
+                self._prepare(fresh)
+            except BaseException:
+                self._conn.close()
+                raise
+
+    def _prepare(self, fresh: bool) -> None:
+        """Set up the connection; `fresh` means build the schema in place (an empty file)."""
+        self._conn.execute("PRAGMA synchronous = FULL")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        if fresh:
+            with self._write() as conn:
+                if not is_ledger(conn):  # another process may have built it meanwhile
+                    build_schema(conn, self._now())
+        (mode,) = self._conn.execute("PRAGMA journal_mode").fetchone()
+        if mode != "wal":  # ledgers made by `create_beside` are WAL from birth
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        check_version(self._conn, self._path)
+
+    def close(self) -> None:
+        """Release the database and the daemon lock (idempotent)."""
+        with self._mutex:
+            self._conn.close()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # closing the descriptor drops the flock
+                self._lock_fd = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def acquire_daemon_lock(self) -> None:
+        """Hold an exclusive flock on `<path>.lock`; the kernel drops it if the process dies."""
+        if self._lock_fd is None:
+            self._lock_fd = lock_daemon(self._path)
+
+    def recover(self) -> list[Row]:
+        """Rows left in `sending` become `unknown`: they may have been posted before a crash.
+        A `pushcal send` still sending holds its rows in `sending` too: wait for it first."""
+        if self._lock_fd is None:
+            # Without the lock, another daemon may be sending these very rows right now.
+            raise LedgerError("recover() needs the daemon lock: call acquire_daemon_lock() first")
+        info = "interrupted while sending: pushcal stopped after the claim; it may have been posted"
+        with hold_sending(self._path, exclusive=True), self._write() as conn:
+            now = self._now()
+            stuck = tables.select(conn, "state = ?", [State.SENDING.value])
+            return [tables.settle(conn, row, State.UNKNOWN, info, now) for row in stuck]
+
+    def hold_for_sending(self) -> AbstractContextManager[None]:
+        """A shared flock on `<path>.sending` while a non-daemon sender sends."""
+        return hold_sending(self._path, exclusive=False)
+
+    def plan(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
+             calendar_hash: str = "", commit: str | None = None) -> bool:
+        """Insert a `planned` row unless the row exists; True if inserted."""
+        item = ClaimRequest(key, entry, account, scheduled, endpoint, calendar_hash, commit)
+        with self._write() as conn:
+            if tables.fetch(conn, key, account) is not None:
+                return False
+            tables.insert(conn, item, State.PLANNED, "", "planned", self._now())
+            return True
+
+    def claim(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
+              calendar_hash: str, commit: str | None, force_retry: bool = False) -> Row | None:
+        """Take the row into `sending` (new: attempts=1; planned or retry_wait: attempts+1).
+
+        Committed before returning. None when the row is in any other state: someone else
+        has it or it is settled. `force_retry` (a human's explicit `send`) may also take
+        `failed`, `missed` and `cancelled` rows, never `sent`, `sending` or `unknown`.
+        """
+        item = ClaimRequest(key, entry, account, scheduled, endpoint, calendar_hash, commit,
+                            force_retry)
+        return self.claim_many([item])[0]
+
+    def claim_many(self, items: Sequence[ClaimRequest]) -> list[Row | None]:
+        """`claim` for each item, all in one transaction (one fsync); results in order."""
+        with self._write() as conn:
+            now = self._now()
+            return [self._claim(conn, item, now) for item in items]
+
+    def _claim(self, conn: sqlite3.Connection, item: ClaimRequest, now: str) -> Row | None:
+        current = tables.fetch(conn, item.key, item.account)
+        if current is None:
+            return tables.insert(conn, item, State.SENDING, "", "claimed, attempt 1", now)
+        if current.state not in (FORCE_CLAIMABLE if item.force_retry else CLAIMABLE):
+            return None
+        tables.reclaim(conn, item, now)
+        forced = " (forced)" if item.force_retry else ""
+        info = f"claimed, attempt {current.attempts + 1}{forced}"
+        tables.event(conn, current.key, current.account, current.state, State.SENDING, info, now)
+        return tables.existing(conn, item.key, item.account)
+
+    def record_step(self, key: str, account: str, step: str, remote_id: str) -> None:
+        """Durably remember `step`'s remote id, so a retry of the publish step reuses it."""
+        with self._write() as conn:
+            row = self._sending(conn, key, account, "record a step of")
+            tables.save_steps(conn, key, account, {**row.steps, step: remote_id})
+            info = f"step {step}: {remote_id}"
+            tables.event(conn, key, account, row.state, row.state, info, self._now())
+
+    def finish(self, key: str, account: str, state: State, *, info: str = "",
+               http_status: int | None = None, remote_id: str | None = None,
+               location: str | None = None, next_attempt: datetime | None = None) -> Row:
+        """Settle a `sending` row; any other starting state is a caller's bug (LedgerError)."""
+        if state not in FINISHED_BY_SENDER:
+            raise LedgerError(f"finish() cannot set {state.value}: only sent, failed, unknown"
+                              " or retry_wait")
+        if (state is State.RETRY_WAIT) != (next_attempt is not None):
+            raise LedgerError("finish() needs next_attempt for retry_wait, and only for it")
+        retry_at = None if next_attempt is None else tables.stamp(next_attempt)
+        with self._write() as conn:
+            row = self._sending(conn, key, account, "finish")
+            tables.save_reply(conn, key, account, http_status, remote_id, location, retry_at)
+            return tables.settle(conn, row, state, info, self._now())
+
+    def mark(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
+             state: State, info: str, calendar_hash: str = "", commit: str | None = None) -> bool:
+        """Record `missed` or `cancelled` over nothing, a `planned` or a `retry_wait` row.
+
+        Never touches a row that is sending, sent, unknown, failed or already marked;
+        returns True if it changed something.
+        """
+        if state not in MARKABLE:
+            raise LedgerError(f"mark() is for missed and cancelled, not {state.value}")
+        item = ClaimRequest(key, entry, account, scheduled, endpoint, calendar_hash, commit)
+        with self._write() as conn:
+            now = self._now()
+            current = tables.fetch(conn, key, account)
+            if current is None:
+                tables.insert(conn, item, state, info, info, now)
+                return True
+            if current.state not in MARK_OVER:
+                return False
+            tables.save_next_attempt(conn, key, account, None)
+            tables.settle(conn, current, state, info, now)
+            return True
+
+    def resolve(self, entry: str, account: str, *, sent: bool, key: str | None = None) -> list[Row]:
+        """Settle `unknown` rows of entry+account (or only `key`) by a human's word.
+
+        sent=True -> `sent`; sent=False -> `retry_wait` due now, so the daemon sends it again.
+        """
+        state, word = (State.SENT, "sent") if sent else (State.RETRY_WAIT, "not sent")
+        with self._write() as conn:
+            now = self._now()
+            found = tables.select(conn, "entry = ? AND account = ?", [entry, account])
+            chosen = [row for row in found if key is None or row.key == key]
+            targets = [row for row in chosen if row.state is State.UNKNOWN]
+            if not targets:
+                raise LedgerError(_nothing_to_resolve(entry, account, key, chosen))
+            retry_at = None if sent else now
+            for row in targets:
+                tables.save_next_attempt(conn, row.key, account, retry_at)
+            return [tables.settle(conn, row, state, f"resolved by hand: {word}", now)
+                    for row in targets]
+
+    def _now(self) -> str:
+        return tables.stamp(self._clock())
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """The connection for one query, under the mutex (for `SqliteReads`)."""
+        with self._mutex, _translated(self._path):
+            yield self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: the write lock is taken at BEGIN, released at COMMIT."""
+        with self._mutex, _translated(self._path):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:  # SQLite may have rolled back already
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _sending(self, conn: sqlite3.Connection, key: str, account: str, doing: str) -> Row:
+        """The row, which must be `sending`: only its claimer may act on it."""
+        row = tables.existing(conn, key, account)
+        if row.state is not State.SENDING:
+            raise LedgerError(f"cannot {doing} {key!r} on account {account!r}: it is"
+                              f" {row.state.value}, not sending (only the claimer may)")
+        return row
+
+
+@contextmanager
+def _translated(path: pathlib.Path) -> Iterator[None]:
+    """Turn database trouble (damage, a full disk, a lock held too long) into a clean message."""
+    try:
+        yield
+    except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+        raise  # our own SQL is wrong: a bug, keep the traceback
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"ledger {path}: {exc}") from None
+    except OSError as exc:
+        raise LedgerError(f"ledger {path}: {exc.strerror or exc}") from None
+
+
+def _nothing_to_resolve(entry: str, account: str, key: str | None, rows: Sequence[Row]) -> str:
+    what = f"entry {entry!r} on account {account!r}" + (f" (key {key!r})" if key else "")
+    if not rows:
+        return f"nothing is recorded for {what}"
+    listed = ", ".join(f"{row.key}: {row.state.value}" for row in rows[:10])
+    more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return f"nothing unknown to resolve for {what}; recorded: {listed}{more}"
+
+
+if TYPE_CHECKING:
+    _conforms: type[Ledger] = SqliteLedger  # mypy proves SqliteLedger keeps the protocol

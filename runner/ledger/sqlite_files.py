@@ -1,0 +1,134 @@
+"""The SQLite ledger file itself: its schema, recognising one, and creating one safely.
+
+A ledger is marked by an application id in the SQLite header ("pclg") and a schema version
+row. A file that is not ours is only ever read, never written. A new ledger is built in a
+draft file beside the target, in WAL mode with synchronous=FULL and one BEGIN IMMEDIATE
+transaction, then hard-linked into place, so no process ever opens half of one; where hard
+links are missing the caller builds the schema in place instead.
+
+Only this module, `runner.ledger.sqlite` and `runner.ledger.sqlite_rows` import sqlite3.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import pathlib
+import sqlite3
+import tempfile
+from contextlib import suppress
+
+from runner.ledger.contract import LedgerError, State
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_APPLICATION_ID = 0x7063_6C67  # "pclg" in the SQLite header: this file is a pushcal ledger
+_SCHEMA_VERSION = 1
+_STATE_LIST = ", ".join(f"'{state.value}'" for state in State)
+_SCHEMA = (
+    f"PRAGMA application_id = {_APPLICATION_ID}",
+    "CREATE TABLE schema_version (version INTEGER NOT NULL, applied TEXT NOT NULL)",
+    f"""CREATE TABLE deliveries (
+        key TEXT NOT NULL, account TEXT NOT NULL, entry TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ({_STATE_LIST})),
+        scheduled TEXT NOT NULL, endpoint TEXT NOT NULL, attempts INTEGER NOT NULL,
+        claimed TEXT, finished TEXT, next_attempt TEXT, remote_id TEXT, location TEXT,
+        http_status INTEGER, info TEXT NOT NULL, calendar_hash TEXT NOT NULL, git_commit TEXT,
+        steps TEXT NOT NULL DEFAULT '{{}}',
+        PRIMARY KEY (key, account))""",
+    "CREATE INDEX deliveries_state ON deliveries (state)",
+    "CREATE INDEX deliveries_entry ON deliveries (entry)",
+    "CREATE INDEX deliveries_scheduled ON deliveries (scheduled)",
+    f"""CREATE TABLE events (
+        id INTEGER PRIMARY KEY, key TEXT NOT NULL, account TEXT NOT NULL, at TEXT NOT NULL,
+        from_state TEXT, to_state TEXT NOT NULL CHECK (to_state IN ({_STATE_LIST})),
+        info TEXT NOT NULL,
+        FOREIGN KEY (key, account) REFERENCES deliveries (key, account))""",
+    "CREATE INDEX events_row ON events (key, account)",
+)
+
+
+def inspect_file(path: pathlib.Path) -> bool:
+    """True if `path` is to be created; LedgerError unless it already is a pushcal ledger.
+
+    Only reads: a file that is not ours is never written to, not even by a WAL checkpoint.
+    """
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return True
+    if not path.is_file():
+        raise LedgerError(f"{path} is not a pushcal ledger: it is not a file")
+    with path.open("rb") as handle:
+        if handle.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+            raise LedgerError(f"{path} is not a pushcal ledger: it is not an SQLite database")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        if is_ledger(conn):
+            return False
+        if _is_empty(conn):
+            return True  # a creation that crashed before its first commit
+        raise LedgerError(f"{path} is not a pushcal ledger: it is another SQLite database")
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"{path} is not a pushcal ledger or is damaged: {exc}") from None
+    finally:
+        conn.close()
+
+
+def create_beside(path: pathlib.Path, now: str) -> bool:
+    """Build a ledger in a draft file, then link it into place: nobody sees half of one.
+
+    Linking never replaces a file, so when two processes create the same ledger at once one
+    link wins and the other draft is dropped. False if this file system has no hard links.
+    """
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(handle)
+    draft = pathlib.Path(name)
+    try:
+        conn = sqlite3.connect(draft, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            build_schema(conn, now)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        with suppress(FileExistsError):  # another process made it first; theirs will do
+            os.link(draft, path)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
+            raise
+        return False
+    finally:
+        draft.unlink()
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # make the new name itself durable
+    finally:
+        os.close(directory)
+    return True
+
+
+def build_schema(conn: sqlite3.Connection, now: str) -> None:
+    """Create the tables of an empty database, inside the caller's transaction."""
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (?, ?)", (_SCHEMA_VERSION, now))
+
+
+def is_ledger(conn: sqlite3.Connection) -> bool:
+    """True if the database carries our application id and our tables."""
+    (application_id,) = conn.execute("PRAGMA application_id").fetchone()
+    names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    return bool(application_id == _APPLICATION_ID and {"deliveries", "events"} <= names)
+
+
+def _is_empty(conn: sqlite3.Connection) -> bool:
+    (application_id,) = conn.execute("PRAGMA application_id").fetchone()
+    return bool(application_id == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone())
+
+
+def check_version(conn: sqlite3.Connection, path: pathlib.Path) -> None:
+    """Refuse a ledger written by a newer pushcal; migrations from older ones go here."""
+    (version,) = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    if version is None or version > _SCHEMA_VERSION:
+        raise LedgerError(f"{path} has ledger schema version {version}; this pushcal knows"
+                          f" version {_SCHEMA_VERSION}: upgrade pushcal")

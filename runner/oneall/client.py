@@ -1,0 +1,324 @@
+"""The only httpx user: OneAll credentials, one request per call, and the answer classified.
+
+`Client.send` puts exactly one request on the wire and turns whatever comes back (or the
+lack of an answer) into a `runner.oneall.wire.Outcome`. It never retries: whether a request may be
+sent again is the daemon's decision, made from the `Verdict` (see DESIGN.md, "Delivery
+semantics"). The private key never appears in a repr, a message or an `Outcome`.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from runner import __version__
+from runner.errors import PushcalError
+from runner.oneall.wire import Outcome, Verdict
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_SUBDOMAIN = re.compile(r"[a-z0-9-]+")
+_REQUIRED = ("ONEALL_SUBDOMAIN", "ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY")
+_SNIPPET = 200
+_MAY_HAVE_POSTED = "the request may have been acted on"
+_NOT_SENT = "nothing was sent"
+
+# Only failures before the first byte left are provably unsent (RETRY); any other transport
+# failure may have reached OneAll (UNKNOWN). Order matters: first match wins.
+_TRANSPORT_FAILURES: tuple[tuple[type[httpx.RequestError], Verdict, str], ...] = (
+    (httpx.ConnectTimeout, Verdict.RETRY, "connect timeout after {connect} s: " + _NOT_SENT),
+    (httpx.PoolTimeout, Verdict.RETRY, "no free connection after {connect} s: " + _NOT_SENT),
+    (httpx.ConnectError, Verdict.RETRY, "could not connect{detail}: " + _NOT_SENT),
+    (httpx.ReadTimeout, Verdict.UNKNOWN, "read timeout after {read} s: " + _MAY_HAVE_POSTED),
+    (httpx.WriteTimeout, Verdict.UNKNOWN, "write timeout after {read} s: " + _MAY_HAVE_POSTED),
+    (httpx.WriteError, Verdict.UNKNOWN,
+     "the connection broke while sending{detail}: " + _MAY_HAVE_POSTED),
+    (httpx.ReadError, Verdict.UNKNOWN,
+     "the connection broke before the answer arrived{detail}: " + _MAY_HAVE_POSTED),
+    (httpx.RemoteProtocolError, Verdict.UNKNOWN,
+     "the server dropped the connection mid-answer{detail}: " + _MAY_HAVE_POSTED),
+)
+
+
+class CredentialsError(PushcalError):
+    """OneAll credentials are missing or malformed; the message says which and how to fix."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A OneAll site's API keys and where to reach it; `private_key` stays out of repr/str."""
+
+    subdomain: str
+    public_key: str
+    private_key: str = field(repr=False)
+    base_url: str = ""  # empty: https://<subdomain>.api.oneall.com
+
+    def __post_init__(self) -> None:
+        problems = _key_problems(self) + (_url_problems(self.base_url) if self.base_url else [])
+        if problems:
+            raise CredentialsError("; ".join(problems))
+        url = self.base_url.rstrip("/") or f"https://{self.subdomain}.api.oneall.com"
+        object.__setattr__(self, "base_url", url)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Credentials:
+        """Read ONEALL_SUBDOMAIN, ONEALL_PUBLIC_KEY, ONEALL_PRIVATE_KEY and ONEALL_BASE_URL."""
+        missing = [name for name in _REQUIRED if not env.get(name)]
+        if missing:
+            names = ", ".join(missing)
+            raise CredentialsError(
+                f"missing environment variable{'s' if len(missing) > 1 else ''} {names}: "
+                f"export {' '.join(f'{n}=...' for n in missing)} with your OneAll site's "
+                "subdomain and API keys (`--sandbox` needs none)"
+            )
+        return cls(
+            subdomain=env["ONEALL_SUBDOMAIN"],
+            public_key=env["ONEALL_PUBLIC_KEY"],
+            private_key=env["ONEALL_PRIVATE_KEY"],
+            base_url=env.get("ONEALL_BASE_URL", ""),
+        )
+
+
+def _key_problems(creds: Credentials) -> list[str]:
+    # Values are never echoed: a mistyped private key is still mostly the private key.
+    problems = []
+    if not _SUBDOMAIN.fullmatch(creds.subdomain):
+        problems.append("ONEALL_SUBDOMAIN must be lowercase letters, digits and '-' only")
+    for name, value in (("ONEALL_PUBLIC_KEY", creds.public_key),
+                        ("ONEALL_PRIVATE_KEY", creds.private_key)):
+        if not _UUID.fullmatch(value):
+            problems.append(f"{name} is not UUID-shaped (8-4-4-4-12 hex digits; "
+                            "check for quotes or spaces around it)")
+    return problems
+
+
+def _url_problems(url: str) -> list[str]:
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: whatever sits before the '@' may be a key.
+        return ["ONEALL_BASE_URL must not carry credentials; they come from the keys"]
+    if not parts.hostname:
+        return [f"ONEALL_BASE_URL {url!r} has no host"]
+    if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname)):
+        return []
+    if parts.scheme == "http":
+        return [f"ONEALL_BASE_URL {url!r} uses plain http, allowed only for loopback hosts "
+                "(127.0.0.1, ::1, localhost): the keys would travel in clear text"]
+    return [f"ONEALL_BASE_URL {url!r} must start with https://"]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Client:
+    """An asynchronous OneAll Push/Pull API client; one call puts at most one request on the wire.
+
+    Build it once and share it: it holds the keep-alive connection pool. `clock` (UTC, aware)
+    is only used to turn a Retry-After HTTP-date into seconds.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        connect_timeout: float = 15.0,
+        read_timeout: float = 30.0,
+        max_connections: int = 200,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._credentials = credentials
+        self._clock = clock
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        token = f"{credentials.public_key}:{credentials.private_key}".encode()
+        self._secrets = (credentials.private_key, base64.b64encode(token).decode())
+        self._options: dict[str, Any] = {
+            "base_url": credentials.base_url,
+            "auth": httpx.BasicAuth(credentials.public_key, credentials.private_key),
+            "headers": {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": f"pushcal/{__version__}",
+            },
+            "timeout": httpx.Timeout(
+                connect=connect_timeout, read=read_timeout, write=read_timeout,
+                pool=connect_timeout,
+            ),
+            # Every keep-alive slot is kept: a burst of sends reuses warm TLS connections.
+            "limits": httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections,
+            ),
+            "transport": transport,
+            "follow_redirects": False,  # a redirected POST could be replayed elsewhere
+        }
+        if transport is None:  # one TLS context for all lanes: loading CA certificates is slow
+            self._options["verify"] = httpx.create_ssl_context()
+        self._lanes: dict[str, httpx.AsyncClient] = {}
+
+    def _lane(self, lane: str) -> httpx.AsyncClient:
+        """The connection pool for one lane (an account). httpcore's pool slows down badly
+        with ~100 requests waiting in one pool (encode/httpcore#1035); a pool per account
+        keeps each one short, and one account's connections never queue behind another's."""
+        pool = self._lanes.get(lane)
+        if pool is None:
+            pool = self._lanes[lane] = httpx.AsyncClient(**self._options)
+        return pool
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self._credentials.base_url!r})"
+
+    async def send(self, method: str, path: str, body: Mapping[str, Any] | None, *,
+                   lane: str = "") -> Outcome:
+        """Send one request (body is the whole JSON document, `request` root included).
+        `lane` names the connection pool to use: the daemon passes the account."""
+        content = None if body is None else _encode(body)
+        try:
+            response = await self._lane(lane).request(method, path, content=content)
+        except httpx.RequestError as exc:
+            return self._scrubbed(self._transport_outcome(exc))
+        return self._scrubbed(self._classify(response))
+
+    async def pull(self, path: str) -> Outcome:
+        """GET a Pull API listing (`/pull/identities/<token>/...`), classified like `send`."""
+        return await self.send("GET", path, None)
+
+    async def aclose(self) -> None:
+        """Close every connection pool."""
+        for pool in self._lanes.values():
+            await pool.aclose()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _transport_outcome(self, exc: httpx.RequestError) -> Outcome:
+        # httpx often repeats the class name as the message; that says nothing new.
+        text = str(exc)
+        detail = f" ({text})" if text and text != type(exc).__name__ else ""
+        verdict, template = next(
+            ((v, t) for kind, v, t in _TRANSPORT_FAILURES if isinstance(exc, kind)),
+            (Verdict.UNKNOWN, "{name}{detail}: " + _MAY_HAVE_POSTED),
+        )
+        info = template.format(name=type(exc).__name__, detail=detail,
+                               connect=self._connect_timeout, read=self._read_timeout)
+        return Outcome(verdict, None, info)
+
+    def _classify(self, response: httpx.Response) -> Outcome:
+        status = response.status_code
+        envelope = _parse_envelope(response.content)
+        verdict = _verdict_for(status)
+        data: Mapping[str, str] = {}
+        if isinstance(envelope, str):
+            info = f"HTTP {status} with {envelope}"
+            if verdict is Verdict.SENT:  # a 2xx we cannot read gives no ids to go on
+                verdict = Verdict.UNKNOWN
+        else:
+            info, data = envelope
+            info = info or f"HTTP {status} {response.reason_phrase}".rstrip()
+        retry_after = self._retry_after(response) if verdict is Verdict.RETRY else None
+        data = data if verdict is Verdict.SENT else {}
+        return Outcome(verdict, status, _explain(verdict, status, info), data, retry_after)
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        value = response.headers.get("Retry-After", "").strip()
+        if value.isascii() and value.isdigit():
+            return float(value)
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # RFC 9110 dates are GMT
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - self._clock()).total_seconds())
+
+    def _scrubbed(self, outcome: Outcome) -> Outcome:
+        # Defence in depth: exception texts and server echoes must not leak the keys.
+        info = outcome.info
+        for secret in self._secrets:
+            info = info.replace(secret, "***")
+        if info is outcome.info:
+            return outcome
+        return Outcome(outcome.verdict, outcome.status, info, outcome.data, outcome.retry_after)
+
+
+def _verdict_for(status: int) -> Verdict:
+    if 200 <= status < 300:
+        return Verdict.SENT
+    if status in (429, 503):  # OneAll turned it away before acting on it
+        return Verdict.RETRY
+    if 400 <= status < 500 and status != 408:
+        return Verdict.FAILED
+    return Verdict.UNKNOWN  # 5xx and 408 may come after the post was made; 1xx/3xx are odd
+
+
+def _explain(verdict: Verdict, status: int, info: str) -> str:
+    if status == 207:
+        return f"partial success: {info}"
+    if status == 401:
+        return f"{info} (check ONEALL_PUBLIC_KEY and ONEALL_PRIVATE_KEY)"
+    if verdict is Verdict.UNKNOWN:
+        return f"{info}: {_MAY_HAVE_POSTED}"
+    return info
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_plain).encode()
+
+
+def _plain(value: object) -> object:
+    # Rendered bodies may hold read-only mappings; anything else (an unfilled Ref) is a bug.
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"cannot send {value!r} ({type(value).__name__}) as JSON")
+
+
+def _parse_envelope(raw: bytes) -> tuple[str, dict[str, str]] | str:
+    """OneAll's (info, result data), or a description of the body when it is not an envelope."""
+    try:
+        # Ids are big numbers: keep every number's exact digits, never pass through a float.
+        doc = json.loads(raw, parse_int=str, parse_float=str)
+        response = doc["response"]
+        status = response["request"]["status"]
+        info = status.get("info", "")
+        data = (response.get("result") or {}).get("data") or {}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _describe_body(raw)
+    if not isinstance(data, dict):
+        data = {"data": data}  # a listing that is not an object keeps its JSON text
+    text = "" if info is None else _as_text(info)
+    return text, {str(key): _as_text(value) for key, value in data.items()}
+
+
+def _as_text(value: Any) -> str:
+    # Strings (and numbers, already strings) stay as they are; anything else is its JSON text.
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def _describe_body(raw: bytes) -> str:
+    if not raw.strip():
+        return "an empty body"
+    head = raw[: _SNIPPET * 4]  # 4 bytes per character at most in UTF-8
+    text = head.decode("utf-8", errors="replace")
+    snippet = text[:_SNIPPET] + ("..." if len(text) > _SNIPPET or len(raw) > len(head) else "")
+    return f"a body that is not a OneAll envelope: {snippet!r}"
