@@ -36,8 +36,8 @@ import httpx
 from harness import Broken, Result
 from procs import PUSHCAL, PYTHON, DaemonProcess, SandboxProcess, run_timed
 
-from runner.calendar import build
-from runner.oneall.client import Credentials
+from runner.calendar import load
+from runner.oneall import Credentials
 from runner.oneall.render import render
 
 TARGET_S = 3.0
@@ -164,7 +164,7 @@ def floor_run(work: Path, sandbox: SandboxProcess, shape: Shape, how: str) -> di
     """One baseline sender (`how`: shared, per-account or threads) on a fresh burst."""
     due = time.time() + 1.0
     path = write_calendar(work / f"floor-{how}", due, shape.posts, shape.accounts)
-    cal = build.load([str(path)])
+    cal = load([str(path)])
     streams: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
     for entry in cal.entries.values():
         (request,) = render(cal, entry, cal.accounts[entry.to[0]])

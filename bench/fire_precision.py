@@ -30,8 +30,8 @@ import httpx
 from harness import Broken, Result, percentile
 from procs import DaemonProcess, SandboxProcess
 
-from runner.calendar import build
-from runner.oneall.client import Credentials
+from runner.calendar import load
+from runner.oneall import Credentials
 from runner.oneall.render import render
 
 P50_MS, P99_MS = 5.0, 25.0
@@ -112,7 +112,7 @@ async def _floor(url: str, creds: Credentials, plan: Sequence[tuple[float, str, 
 def floor_run(work: Path, sandbox: SandboxProcess, times: Sequence[float]) -> list[float]:
     """The same offsets, sent by a bare asyncio timer with httpx."""
     path, schedule = write_calendar(work / "floor", time.time() + 1.0, times)
-    cal = build.load([str(path)])
+    cal = load([str(path)])
     plan = []
     for entry in cal.entries.values():
         (request,) = render(cal, entry, cal.accounts[entry.to[0]])

@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from runner.cli.main import Context, main
+from runner.cli import Context, main
 
 FAILED = harness.OUT / "fuzz_failures"  # failing inputs outlive the run (git-ignored)
 BOUND_S = 10.0  # a case still running after this is a failure

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 from harness import REPO, Broken
 
-from runner.sandbox.emulator import SANDBOX_PRIVATE_KEY, SANDBOX_PUBLIC_KEY
+from runner.sandbox import SANDBOX_PRIVATE_KEY, SANDBOX_PUBLIC_KEY
 
 PYTHON = sys.executable
 PUSHCAL = [PYTHON, "-m", "runner"]

@@ -30,7 +30,7 @@ import mixgen
 from harness import Broken, Result
 from procs import PUSHCAL, PYTHON, DaemonProcess, SandboxProcess, peak_rss_mb, run_timed
 
-from runner.calendar import build, expand, schema
+from runner.calendar import build, expansion, load, schema
 from runner.calendar import files as source
 
 START_S, RSS_MB, RELOAD_S = 10.0, 500.0, 2.0
@@ -80,9 +80,9 @@ def daemon_run(work: Path, sandbox: SandboxProcess, folder: Path, paths: list[Pa
 
 def count_occurrences(folder: Path) -> int:
     """Occurrences the daemon will schedule, by the library's own expansion."""
-    cal = build.load([str(folder)])
+    cal = load([str(folder)])
     now = datetime.now(UTC)
-    return len(expand.expand(cal, now, now + timedelta(hours=HORIZON_H)))
+    return len(expansion.expand(cal, now, now + timedelta(hours=HORIZON_H)))
 
 
 def phases(folder: Path) -> list[tuple[str, float]]:
@@ -101,14 +101,14 @@ def phases(folder: Path) -> list[tuple[str, float]]:
     found.append(("build.build (schema again, names, rules)", time.perf_counter() - clock))
     clock = time.perf_counter()
     now = datetime.now(UTC)
-    expand.expand(cal, now, now + timedelta(hours=HORIZON_H))
-    found.append(("expand.expand over the horizon", time.perf_counter() - clock))
+    expansion.expand(cal, now, now + timedelta(hours=HORIZON_H))
+    found.append(("expansion.expand over the horizon", time.perf_counter() - clock))
     return found
 
 
 def profile(work: Path, sandbox: SandboxProcess, folder: Path, paths: list[Path]) -> None:
     """The stages in-process, then the daemon under cProfile (main thread only: a reload's
-    `build.load` runs in a worker thread and shows up as time in epoll)."""
+    `load` runs in a worker thread and shows up as time in epoll)."""
     print("\nstages, in-process:")
     print(harness.table(("stage", "seconds"), phases(folder)))
     stats_file = work / "daemon.prof"

@@ -29,11 +29,9 @@ import httpx
 from harness import Broken, Result
 from procs import SandboxProcess
 
-from runner.calendar import build
-from runner.calendar.model import Account, Calendar, Entry
-from runner.oneall.client import Client, Credentials
+from runner.calendar import Account, Calendar, Entry, load
+from runner.oneall import Client, Credentials, Verdict
 from runner.oneall.render import fill, render
-from runner.oneall.wire import Verdict
 
 TARGET_MS = 2.0
 CONCURRENCY = 4
@@ -65,7 +63,7 @@ def calendar(folder: Path) -> tuple[Calendar, Work]:
     start = datetime.now(UTC) + timedelta(days=1)
     cal_file = calgen.text_posts(accts, [start + timedelta(minutes=i) for i in range(300)], "tp")
     paths = calgen.write(folder / "calendar", [cal_file])
-    cal = build.load([str(p) for p in paths])
+    cal = load([str(p) for p in paths])
     work = [(entry, cal.accounts[name]) for entry in cal.entries.values() for name in entry.to]
     return cal, work
 

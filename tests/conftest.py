@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.cli.main import Context, main
+from runner.cli import Context, main
 
 ROOT = Path(__file__).resolve().parent.parent
 # A fixed "now" for commands that read the clock; validate never does.

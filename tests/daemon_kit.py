@@ -19,15 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from runner.calendar import build
+from runner.calendar import Loader
 from runner.clock import Clock, SystemClock
-from runner.daemon.events import EventLog
-from runner.daemon.service import Daemon
-from runner.delivery.deliver import Sender
-from runner.ledger.contract import Row, State
-from runner.ledger.sqlite import SqliteLedger
-from runner.oneall.client import Client, Credentials
-from runner.sandbox.emulator import Received, Sandbox
+from runner.daemon import Daemon, DaemonOptions, EventLog
+from runner.delivery import Sender
+from runner.ledger import Row, SqliteLedger, State
+from runner.oneall import Client, Credentials
+from runner.sandbox import Received, Sandbox
 
 ACCOUNTS: dict[str, dict[str, str]] = {
     "page": {"provider": "facebook", "identity": "923843ec-1749-4cc1-988f-d6963f3b1baa",
@@ -147,10 +145,11 @@ class Rig:
                         clock=clock.now)
         with SqliteLedger(self.state, clock=clock.now) as ledger:
             ledger.acquire_daemon_lock()
-            self.daemon = Daemon(paths=[str(self.path)], calendar=build.load([str(self.path)]),
-                                 ledger=ledger, client=wrap(client) if wrap else client,
-                                 clock=clock,
-                                 log=EventLog(self.log, clock=clock.now), **options)
+            loader = Loader([str(self.path)])
+            self.daemon = Daemon(loader, loader.load(), ledger=ledger,
+                                 client=wrap(client) if wrap else client, clock=clock,
+                                 log=EventLog(self.log, clock=clock.now),
+                                 options=DaemonOptions(**options))
             async with client:
                 await _drive(self.daemon, done, timeout, script, lambda: self.logged(start))
         return self.logged(start)

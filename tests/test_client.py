@@ -17,8 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.oneall.client import Client, Credentials, CredentialsError
-from runner.oneall.wire import Outcome, Verdict
+from runner.oneall import Client, Credentials, CredentialsError, Outcome, Verdict
 
 PUBLIC = "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0a1b"
 PRIVATE = "5ec2e7aa-d00d-4bad-beef-c0ffee15ec2e"

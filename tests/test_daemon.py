@@ -35,14 +35,13 @@ from daemon_kit import (
     stamp,
 )
 
-from runner.cli.main import Context, main
+from runner.cli import Context, main
 from runner.clock import ScaledClock
-from runner.daemon.service import Daemon
-from runner.delivery.deliver import Sender
-from runner.ledger.contract import LedgerError, State
-from runner.ledger.sqlite import SqliteLedger
-from runner.oneall.wire import Outcome
-from runner.sandbox.emulator import SANDBOX_PRIVATE_KEY, Faults, Received, Sandbox
+from runner.daemon import Daemon
+from runner.delivery import Sender
+from runner.ledger import LedgerError, SqliteLedger, State
+from runner.oneall import Outcome
+from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Received, Sandbox
 
 ALL = ("page", "tw", "group")
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from daemon_kit import Rig, calendar, created, duplicates, post, soon
 
-from runner.ledger.contract import State
-from runner.sandbox.emulator import SANDBOX_PRIVATE_KEY, Faults, Sandbox
+from runner.ledger import State
+from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Sandbox
 
 WAIT = 15.0  # real seconds before a test gives up on something that should happen
 

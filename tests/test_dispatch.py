@@ -21,15 +21,12 @@ from typing import Any
 import httpx
 import pytest
 
+from runner.calendar import Calendar, Occurrence, expand
 from runner.calendar.build import build
-from runner.calendar.expand import Occurrence, expand
 from runner.calendar.files import load_text
-from runner.calendar.model import Calendar
-from runner.delivery.deliver import Delivery, claim_args, deliver, reusable
-from runner.ledger.contract import Row, State
-from runner.ledger.sqlite import SqliteLedger
-from runner.oneall.client import Client, Credentials
-from runner.oneall.wire import Request
+from runner.delivery.deliver import Delivery, claim_request, deliver, reusable
+from runner.ledger import Row, SqliteLedger, State
+from runner.oneall import Client, Credentials, Request
 
 PUBLIC = "0f1e2d3c-4b5a-4978-8a9b-acbdcedf0a1b"
 PRIVATE = "5ec2e7aa-d00d-4bad-beef-c0ffee15ec2e"
@@ -187,8 +184,8 @@ def test_a_post_without_media_is_one_request(world: World) -> None:
 
 
 def test_a_row_the_caller_already_claimed_is_sent_without_claiming_again(world: World) -> None:
-    requests, fields = claim_args(world.cal, world.occurrence("text"))
-    claimed = world.ledger.claim("text", **fields, commit="abc123")
+    requests, claim = claim_request(world.cal, world.occurrence("text"), commit="abc123")
+    claimed = world.ledger.claim(claim)
     assert claimed is not None
     row = sent(world.deliver(POSTED, entry="text", claimed=claimed))
     assert world.seen == [PUBLISH_TEXT]
@@ -199,8 +196,8 @@ def test_a_row_the_caller_already_claimed_is_sent_without_claiming_again(world: 
 # -- nothing is sent twice -------------------------------------------------------------------
 
 def test_an_occurrence_claimed_elsewhere_is_not_sent(world: World) -> None:
-    _, fields = claim_args(world.cal, world.occurrence())
-    assert world.ledger.claim("launch", **fields, commit=None) is not None
+    _, claim = claim_request(world.cal, world.occurrence())
+    assert world.ledger.claim(claim) is not None
     assert world.deliver() is None
     assert world.seen == []
     assert world.row().state is State.SENDING
@@ -222,10 +219,9 @@ def test_503_on_publish_waits_at_least_retry_after_and_never_uploads_again(world
     assert world.seen == [UPLOAD_PHOTO, UPLOAD_PHOTO2, PUBLISH]
     assert (row.state, row.http_status, row.info) == (State.RETRY_WAIT, 503, "Service overloaded")
     assert row.next_attempt is not None and row.next_attempt >= DUE + timedelta(seconds=120)
-    assert world.ledger.due_retries(DUE + timedelta(seconds=119)) == []
+    assert [r.key for r in world.ledger.rows(states=[State.RETRY_WAIT])] == ["launch"]
 
     world.clock.now = row.next_attempt
-    assert [r.key for r in world.ledger.due_retries(world.clock.now)] == ["launch"]
     again = sent(world.deliver(POSTED))
     assert world.seen == [PUBLISH]  # the ids come from the ledger, not from new uploads
     assert (again.state, again.attempts, again.remote_id) == (State.SENT, 2, POST_ID)
@@ -286,7 +282,7 @@ def test_400_fails_with_oneall_info_and_is_not_retried(world: World) -> None:
     assert (row.state, row.http_status, row.info) == (State.FAILED, 400, info)
     assert world.deliver() is None
     assert world.seen == []
-    assert world.ledger.due_retries(DUE + timedelta(days=1)) == []
+    assert world.ledger.rows(states=[State.RETRY_WAIT]) == []
 
 
 def test_a_refused_upload_stops_before_the_post(world: World) -> None:
@@ -306,7 +302,7 @@ def test_answers_that_may_have_posted_become_unknown_and_are_never_retried(
     assert row.state is State.UNKNOWN
     assert "may have been acted on" in row.info
     assert row.next_attempt is None
-    assert world.ledger.due_retries(DUE + timedelta(days=1)) == []
+    assert world.ledger.rows(states=[State.RETRY_WAIT]) == []
     assert world.deliver(entry="text") is None
     assert world.deliver(entry="text", force=True) is None
     assert world.seen == []

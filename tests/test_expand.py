@@ -15,10 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from runner.calendar import Account, Calendar, Entry, Kind, Occurrence, Repeat, expand, occurrence
 from runner.calendar.build import build
-from runner.calendar.expand import Occurrence, expand, occurrence
 from runner.calendar.files import load_text
-from runner.calendar.model import Account, Calendar, Entry, Kind, Repeat
 from runner.errors import InvalidCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -22,20 +22,22 @@ from typing import Any
 import pytest
 
 from runner.errors import PushcalError
-from runner.ledger.contract import (
+from runner.ledger import (
     CLAIMABLE,
-    MARK_OVER,
     ClaimRequest,
     Ledger,
     LedgerError,
     Row,
+    SqliteLedger,
     State,
 )
-from runner.ledger.sqlite import SqliteLedger
+from runner.ledger.contract import MARK_OVER
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 DUE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 ENDPOINT = "facebook/page/post"
+# Every state a row can be in: `planned` is what the calendar implies, never a stored row.
+RECORDED = frozenset(State) - {State.PLANNED}
 
 
 class Clock:
@@ -70,7 +72,7 @@ def ledger(path: pathlib.Path, clock: Clock) -> Iterator[SqliteLedger]:
 def claim(ledger: Ledger, key: str = "launch", account: str = "acme-page", **extra: Any) -> Row | None:
     fields: dict[str, Any] = {"entry": key.split("@")[0], "account": account, "scheduled": DUE,
                               "endpoint": ENDPOINT, "calendar_hash": "h1", "commit": "abc123"}
-    return ledger.claim(key, **(fields | extra))
+    return ledger.claim(ClaimRequest(key, **(fields | extra)))
 
 
 def mark(ledger: Ledger, state: State, key: str = "launch", account: str = "acme-page") -> bool:
@@ -80,10 +82,7 @@ def mark(ledger: Ledger, state: State, key: str = "launch", account: str = "acme
 
 def put(ledger: SqliteLedger, state: State, key: str = "launch", account: str = "acme-page") -> Row:
     """Bring a fresh row into `state` through the public interface only."""
-    if state is State.PLANNED:
-        assert ledger.plan(key, entry=key.split("@")[0], account=account, scheduled=DUE,
-                           endpoint=ENDPOINT)
-    elif state in (State.MISSED, State.CANCELLED):
+    if state in (State.MISSED, State.CANCELLED):
         assert mark(ledger, state, key, account)
     else:
         assert claim(ledger, key, account) is not None
@@ -171,7 +170,7 @@ def test_a_claim_is_visible_to_another_instance_at_once(path: pathlib.Path, cloc
         assert row is not None and row.state is State.SENDING
 
 
-@pytest.mark.parametrize("state", sorted(CLAIMABLE))
+@pytest.mark.parametrize("state", sorted(CLAIMABLE & RECORDED))
 def test_planned_retry_wait_and_cancelled_rows_are_claimed_again(ledger: SqliteLedger, clock: Clock,
                                                        state: State) -> None:
     before = put(ledger, state)
@@ -183,7 +182,7 @@ def test_planned_retry_wait_and_cancelled_rows_are_claimed_again(ledger: SqliteL
     assert (row.calendar_hash, row.commit, row.endpoint) == ("h2", None, "facebook/post")
 
 
-@pytest.mark.parametrize("state", [s for s in State if s not in CLAIMABLE])
+@pytest.mark.parametrize("state", [s for s in RECORDED if s not in CLAIMABLE])
 def test_every_other_state_refuses_a_claim(ledger: SqliteLedger, state: State) -> None:
     before = put(ledger, state)
     assert claim(ledger) is None
@@ -242,7 +241,7 @@ def test_steps_are_recorded_read_back_and_kept_for_the_retry(ledger: SqliteLedge
         "step upload launch-photo: 1122", "step upload menu: 3344"]
 
 
-@pytest.mark.parametrize("state", [s for s in State if s is not State.SENDING])
+@pytest.mark.parametrize("state", [s for s in RECORDED if s is not State.SENDING])
 def test_only_a_sending_row_records_steps(ledger: SqliteLedger, state: State) -> None:
     put(ledger, state)
     with pytest.raises(LedgerError, match=f"it is {state.value}, not sending"):
@@ -263,7 +262,7 @@ def test_a_sending_row_finishes_in_any_outcome(ledger: SqliteLedger, clock: Cloc
     assert ledger.history()[-1].from_state is State.SENDING
 
 
-@pytest.mark.parametrize("state", [s for s in State if s is not State.SENDING])
+@pytest.mark.parametrize("state", [s for s in RECORDED if s is not State.SENDING])
 def test_finishing_a_row_that_is_not_sending_is_refused(ledger: SqliteLedger,
                                                         state: State) -> None:
     before = put(ledger, state)
@@ -273,7 +272,7 @@ def test_finishing_a_row_that_is_not_sending_is_refused(ledger: SqliteLedger,
     assert ledger.get("launch", "acme-page") == before
 
 
-@pytest.mark.parametrize("state", [State.PLANNED, State.SENDING, State.MISSED, State.CANCELLED])
+@pytest.mark.parametrize("state", [State.SENDING, State.MISSED, State.CANCELLED])
 def test_finish_refuses_states_that_are_not_outcomes(ledger: SqliteLedger, state: State) -> None:
     claim(ledger)
     with pytest.raises(LedgerError, match=f"cannot set {state.value}"):
@@ -292,18 +291,7 @@ def test_finish_wants_next_attempt_exactly_for_retry_wait(ledger: SqliteLedger) 
         ledger.finish("nope", "acme-page", State.SENT)
 
 
-# --- plan and mark --------------------------------------------------------------------------
-
-
-def test_plan_inserts_once_and_never_overrides(ledger: SqliteLedger) -> None:
-    assert ledger.plan("launch", entry="launch", account="acme-page", scheduled=DUE,
-                       endpoint=ENDPOINT)
-    assert not ledger.plan("launch", entry="launch", account="acme-page", scheduled=DUE,
-                           endpoint=ENDPOINT)
-    claim(ledger)
-    assert not ledger.plan("launch", entry="launch", account="acme-page", scheduled=DUE,
-                           endpoint=ENDPOINT)
-    assert ledger.counts()[State.SENDING] == 1
+# --- mark ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("state", [State.MISSED, State.CANCELLED])
@@ -316,7 +304,7 @@ def test_mark_records_a_row_that_never_existed(ledger: SqliteLedger, clock: Cloc
         state, 0, f"{state.value} by policy", clock.now)
 
 
-@pytest.mark.parametrize("before", sorted(MARK_OVER))
+@pytest.mark.parametrize("before", sorted(MARK_OVER & RECORDED))
 @pytest.mark.parametrize("state", [State.MISSED, State.CANCELLED])
 def test_mark_overrides_planned_and_retry_wait(ledger: SqliteLedger, before: State,
                                                state: State) -> None:
@@ -327,7 +315,7 @@ def test_mark_overrides_planned_and_retry_wait(ledger: SqliteLedger, before: Sta
     assert ledger.history()[-1].from_state is before
 
 
-@pytest.mark.parametrize("before", [s for s in State if s not in MARK_OVER])
+@pytest.mark.parametrize("before", [s for s in RECORDED if s not in MARK_OVER])
 @pytest.mark.parametrize("state", [State.MISSED, State.CANCELLED])
 def test_mark_never_overrides_anything_else(ledger: SqliteLedger, before: State,
                                             state: State) -> None:
@@ -338,7 +326,7 @@ def test_mark_never_overrides_anything_else(ledger: SqliteLedger, before: State,
     assert ledger.history() == events
 
 
-@pytest.mark.parametrize("state", [s for s in State if s not in (State.MISSED, State.CANCELLED)])
+@pytest.mark.parametrize("state", [s for s in RECORDED if s not in (State.MISSED, State.CANCELLED)])
 def test_mark_is_only_for_missed_and_cancelled(ledger: SqliteLedger, state: State) -> None:
     with pytest.raises(LedgerError, match="mark\\(\\) is for missed and cancelled"):
         mark(ledger, state)
@@ -401,7 +389,7 @@ def test_resolve_as_not_sent_makes_it_due_again(ledger: SqliteLedger, clock: Clo
     [row] = ledger.resolve("launch", "acme-page", sent=False)
     assert (row.state, row.info, row.next_attempt) == (
         State.RETRY_WAIT, "resolved by hand: not sent", clock.now)
-    assert ledger.due_retries(clock.now) == [row]
+    assert ledger.rows(states=[State.RETRY_WAIT]) == [row]
     again = claim(ledger)
     assert again is not None and again.attempts == 2
 
@@ -435,8 +423,8 @@ def test_resolve_without_an_unknown_row_says_what_exists(ledger: SqliteLedger) -
 def test_rows_filter_and_sort(ledger: SqliteLedger) -> None:
     for hours, key in ((3, "c"), (1, "a"), (2, "b")):
         for account in ("acme-x", "acme-page"):
-            ledger.claim(key, entry=key, account=account, scheduled=DUE + timedelta(hours=hours),
-                         endpoint=ENDPOINT, calendar_hash="h", commit=None)
+            ledger.claim(ClaimRequest(key, key, account, DUE + timedelta(hours=hours), ENDPOINT,
+                                      "h", None))
     ledger.finish("b", "acme-x", State.SENT)
     every = [(row.key, row.account) for row in ledger.rows()]
     assert every == [("a", "acme-page"), ("a", "acme-x"), ("b", "acme-page"), ("b", "acme-x"),
@@ -448,18 +436,6 @@ def test_rows_filter_and_sort(ledger: SqliteLedger) -> None:
     assert ledger.keys_in([State.SENT, State.FAILED]) == {("b", "acme-x")}
     assert len(ledger.keys_in([State.SENDING])) == 5
     assert ledger.keys_in([]) == set()
-
-
-def test_due_retries_are_those_whose_time_has_come(ledger: SqliteLedger) -> None:
-    for minutes, key in ((5, "five"), (1, "one")):
-        claim(ledger, key)
-        ledger.finish(key, "acme-page", State.RETRY_WAIT,
-                      next_attempt=T0 + timedelta(minutes=minutes))
-    assert ledger.due_retries(T0) == []
-    assert [r.key for r in ledger.due_retries(T0 + timedelta(minutes=1))] == ["one"]
-    berlin = timezone(timedelta(hours=1))
-    later = datetime(2026, 12, 1, 9, 5, tzinfo=berlin)  # 08:05 UTC
-    assert sorted(r.key for r in ledger.due_retries(later)) == ["five", "one"]
 
 
 def test_history_keeps_every_change_of_a_row(ledger: SqliteLedger, clock: Clock) -> None:

@@ -15,8 +15,7 @@ import pytest
 from conftest import NOW, RunPushcal
 from daemon_kit import calendar, post
 
-from runner.ledger.contract import State
-from runner.ledger.sqlite import SqliteLedger
+from runner.ledger import ClaimRequest, SqliteLedger, State
 
 AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -26,8 +25,8 @@ def fill(path: Path) -> None:
     with SqliteLedger(path, clock=lambda: AT + timedelta(seconds=1)) as ledger:
         def claim(key: str, account: str, hours: int = 0) -> None:
             entry = key.partition("@")[0]
-            ledger.claim(key, entry=entry, account=account, scheduled=AT + timedelta(hours=hours),
-                         endpoint="twitter/post", calendar_hash="c0ffee", commit=None)
+            ledger.claim(ClaimRequest(key, entry, account, AT + timedelta(hours=hours),
+                                      "twitter/post", "c0ffee", None))
 
         claim("launch", "page")
         ledger.finish("launch", "page", State.SENT, http_status=200, remote_id="1001",

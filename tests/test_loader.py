@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.calendar.build import Loader, load
+from runner.calendar import Loader, load
 from runner.errors import InvalidCalendar
 
 ACCOUNTS = """version: 1

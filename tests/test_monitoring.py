@@ -17,9 +17,8 @@ from conftest import ROOT
 from daemon_kit import Rig, calendar, post, soon
 
 from runner.daemon import heartbeat
-from runner.ledger.contract import State
-from runner.ledger.sqlite import SqliteLedger
-from runner.sandbox.emulator import Sandbox
+from runner.ledger import ClaimRequest, SqliteLedger, State
+from runner.sandbox import Sandbox
 
 
 @pytest.fixture
@@ -61,8 +60,7 @@ def test_the_daemon_beats_and_reports_its_last_firing(tmp_path: Path, sandbox: S
 def _ledger_with(path: Path, state: State) -> None:
     now = datetime(2026, 12, 1, 8, tzinfo=UTC)
     with SqliteLedger(path, clock=lambda: now) as ledger:
-        ledger.claim("launch", entry="launch", account="x", scheduled=now,
-                     endpoint="twitter/post", calendar_hash="h", commit=None)
+        ledger.claim(ClaimRequest("launch", "launch", "x", now, "twitter/post", "h", None))
         if state is State.RETRY_WAIT:
             ledger.finish("launch", "x", state, next_attempt=now + timedelta(seconds=30))
         else:
@@ -87,8 +85,7 @@ def test_a_reader_that_leaves_early_is_not_a_crash(tmp_path: Path) -> None:
     now = datetime(2026, 12, 1, 8, tzinfo=UTC)
     with SqliteLedger(state_file, clock=lambda: now) as ledger:
         for index in range(3000):  # more than a pipe buffer of history
-            ledger.claim(f"k{index}", entry="e", account="x", scheduled=now,
-                         endpoint="twitter/post", calendar_hash="h", commit=None)
+            ledger.claim(ClaimRequest(f"k{index}", "e", "x", now, "twitter/post", "h", None))
     done = subprocess.run(
         f"{sys.executable} -m runner history --state {state_file} | head -1",
         shell=True, capture_output=True, text=True, check=False,

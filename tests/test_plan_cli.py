@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from conftest import Run, run_pushcal
 
-from runner.ledger.contract import State
-from runner.ledger.sqlite import SqliteLedger
+from runner.ledger import ClaimRequest, SqliteLedger, State
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -200,14 +199,13 @@ def test_plan_json_lists_entries_accounts_utc_times_and_requests(cal: Path) -> N
 def test_states_are_shown_when_a_ledger_exists(cal: Path) -> None:
     ledger_path = cal.parent / "ledger.sqlite"
     with SqliteLedger(ledger_path, clock=lambda: NOW) as ledger:
-        row = ledger.claim("launch", entry="launch", account="page",
-                           scheduled=datetime(2026, 12, 1, 8, tzinfo=UTC),
-                           endpoint="facebook/page/post", calendar_hash="", commit=None)
+        row = ledger.claim(ClaimRequest("launch", "launch", "page", datetime(2026, 12, 1, 8, tzinfo=UTC),
+                                        "facebook/page/post", "", None))
         assert row is not None
         ledger.finish("launch", "page", State.SENT, info="done", remote_id="1_2")
-        assert ledger.claim("tip@2026-12-03", entry="tip", account="x",
-                            scheduled=datetime(2026, 12, 3, 7, 15, tzinfo=UTC),
-                            endpoint="twitter/post", calendar_hash="", commit=None) is not None
+        assert ledger.claim(ClaimRequest("tip@2026-12-03", "tip", "x",
+                                         datetime(2026, 12, 3, 7, 15, tzinfo=UTC),
+                                         "twitter/post", "", None)) is not None
         ledger.finish("tip@2026-12-03", "x", State.RETRY_WAIT, info="busy",
                       next_attempt=NOW + timedelta(minutes=1))
     text = plan(cal, "--from", "2026-12-01 09:00", "--to", "2026-12-03 08:16")

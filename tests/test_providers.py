@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from runner.calendar import Calendar
 from runner.calendar.build import build
 from runner.calendar.files import load_text
-from runner.calendar.model import Calendar
+from runner.oneall import Ref, Request
 from runner.oneall.render import fill, render, shown
-from runner.oneall.wire import Ref, Request
 
 FB = "923843ec-1749-4cc1-988f-d6963f3b1baa"
 LI = "5d2c9a40-3b7e-4f0a-8c1d-2e6f4b9a7c30"

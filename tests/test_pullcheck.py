@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import run_pushcal
 
-from runner.ledger.contract import State
-from runner.ledger.sqlite import SqliteLedger
-from runner.sandbox.emulator import Faults, Sandbox
+from runner.ledger import SqliteLedger, State
+from runner.sandbox import Faults, Sandbox
 
 CALENDAR = """version: 1
 timezone: UTC

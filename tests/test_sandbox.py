@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.oneall.client import Client, Credentials
+from runner.oneall import Client, Credentials, Outcome, Verdict
 from runner.oneall.endpoints import (
     ATTACHMENTS_FIELD,
     ENDPOINTS,
@@ -35,8 +35,7 @@ from runner.oneall.endpoints import (
     Endpoint,
     Listing,
 )
-from runner.oneall.wire import Outcome, Verdict
-from runner.sandbox.emulator import (
+from runner.sandbox import (
     SANDBOX_PRIVATE_KEY,
     SANDBOX_PUBLIC_KEY,
     Faults,

@@ -21,10 +21,9 @@ from pathlib import Path
 import pytest
 from daemon_kit import calendar, post, stamp
 
-from runner.cli.main import Context, main
-from runner.ledger.contract import State
-from runner.ledger.sqlite import SqliteLedger
-from runner.sandbox.emulator import Sandbox
+from runner.cli import Context, main
+from runner.ledger import SqliteLedger, State
+from runner.sandbox import Sandbox
 
 PUBLIC = "0b5e55ed-0a11-4c0d-9e5e-00000000c0de"
 PRIVATE = "5ec2e7c0-de5e-4c2e-9a11-d15711c7f00d"  # distinctive: found only if leaked

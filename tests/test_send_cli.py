@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import Run, run_pushcal
 
-from runner.calendar.build import load
-from runner.ledger.contract import State
-from runner.ledger.sqlite import SqliteLedger
-from runner.sandbox.emulator import SANDBOX_PRIVATE_KEY, Faults, Sandbox
+from runner.calendar import load
+from runner.ledger import SqliteLedger, State
+from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "every-endpoint.yaml"

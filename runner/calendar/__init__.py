@@ -1,1 +1,13 @@
-"""calendar"""
+"""The calendar room: files in, a validated `Calendar` and its occurrences out.
+
+Pure but for reading files. The only user of PyYAML (`strict_yaml`) and jsonschema (`schema`).
+"""
+
+from runner.calendar.expansion import Occurrence, expand, instants, occurrence
+from runner.calendar.loader import Loader, load
+from runner.calendar.model import Account, Calendar, Entry, Kind, Medium, Repeat
+
+__all__ = [
+    "Account", "Calendar", "Entry", "Kind", "Loader", "Medium", "Occurrence", "Repeat",
+    "expand", "instants", "load", "occurrence",
+]

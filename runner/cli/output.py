@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from runner.calendar.expand import Occurrence
+from runner.calendar.expansion import Occurrence
 from runner.clock import utc_text
 from runner.errors import Problem
 from runner.ledger.contract import Row

@@ -1,1 +1,11 @@
-"""daemon"""
+"""The daemon room: the only APScheduler user, and what keeps a long-running pushcal alive.
+
+`Daemon` (service) schedules; `horizon` decides, purely, which jobs should exist; `workers`
+send per account; `watch` notices edits; `heartbeat` and `events` tell the outside.
+"""
+
+from runner.daemon.events import EventLog
+from runner.daemon.options import DaemonOptions
+from runner.daemon.service import Daemon
+
+__all__ = ["Daemon", "DaemonOptions", "EventLog"]

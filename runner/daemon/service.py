@@ -2,62 +2,57 @@
 
 APScheduler 3 (AsyncIOScheduler, memory job store, misfire dropping off) holds one job per
 instant within a rolling horizon, rebuilt from the validated calendar at start, on SIGHUP,
-on file changes, and as the horizon rolls on. A job hands its occurrences to the account
-workers; everything after that (claim, send, record) goes through the ledger.
+on file changes, and as the horizon rolls on. Which jobs should exist is worked out by the
+pure `Horizon`; this module applies its diffs to the scheduler. A job hands its occurrences
+to the account workers; everything after that (claim, send, record) goes through the ledger.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import signal
-from collections import defaultdict
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from runner.calendar import build, expand
-from runner.calendar.model import Calendar
+from runner.calendar import Calendar, Loader, Occurrence, expand, occurrence
 from runner.clock import Clock
 from runner.daemon import heartbeat
 from runner.daemon.events import EventLog
 from runner.daemon.gitinfo import head_commit
+from runner.daemon.horizon import (
+    PATCH_LIMIT,
+    Horizon,
+    JobDiff,
+    Pair,
+    Wanted,
+    changed_entries,
+    unsettled,
+)
+from runner.daemon.options import DaemonOptions
 from runner.daemon.watch import Watcher
 from runner.daemon.workers import Job, Workers
-from runner.delivery.deliver import Delivery, Sender
+from runner.delivery import Delivery, Sender
 from runner.errors import InvalidCalendar, PushcalError
-from runner.ledger.contract import Ledger, Row, State
-
-Pair = tuple[str, str]  # (occurrence key, account)
-SETTLED = frozenset(State) - {State.PLANNED, State.CANCELLED}
-ATTENTION = (State.UNKNOWN, State.FAILED, State.MISSED)
-PATCH_LIMIT = 2000  # beyond this many changed entries, a full re-expansion is cheaper
+from runner.ledger import NEEDS_A_HUMAN, SETTLED, Ledger, Row, State
 
 
 class Daemon:
     """Publishes `calendar` at its times until stopped (or until `until`, when rehearsing)."""
 
-    def __init__(self, *, paths: Sequence[str], calendar: Calendar, ledger: Ledger,
-                 client: Sender, clock: Clock, log: EventLog, horizon: timedelta,
-                 lookback: timedelta = timedelta(days=7), until: datetime | None = None,
-                 shutdown_timeout: float = 30.0, watch_interval: float = 0.2,
-                 heartbeat: Path | None = None, heartbeat_every: float = 5.0,
-                 rng: random.Random | None = None, loader: build.Loader | None = None) -> None:
-        self.paths, self.calendar, self.ledger = list(paths), calendar, ledger
-        self.loader = loader or build.Loader(paths)
-        self.clock, self.log, self.horizon, self.lookback = clock, log, horizon, lookback
-        self.until, self.shutdown_timeout = until, shutdown_timeout
-        self.heartbeat, self.heartbeat_every = heartbeat, heartbeat_every
+    def __init__(self, loader: Loader, calendar: Calendar, *, ledger: Ledger, client: Sender,
+                 clock: Clock, log: EventLog, options: DaemonOptions | None = None) -> None:
+        options = options or DaemonOptions()
+        self.loader, self.paths, self.calendar, self.ledger = loader, loader.paths, calendar, ledger
+        self.clock, self.log, self.options = clock, log, options
+        self.horizon, self.lookback, self.until = options.horizon, options.lookback, options.until
         self.commit = head_commit(self.paths)
         self.workers = Workers(calendar=lambda: self.calendar, ledger=ledger, client=client,
                                clock=clock, log=log, commit=lambda: self.commit,
-                               on_delivered=self._delivered, rng=rng or random.Random())
-        self.watcher = Watcher(self.paths, interval=watch_interval, settle=watch_interval)
-        self.by_due: dict[datetime, set[Pair]] = {}
-        self.pending: dict[Pair, expand.Occurrence] = {}
-        self.synced_to: datetime | None = None  # end of the last window loaded into jobs
+                               on_delivered=self._delivered, rng=options.rng)
+        self.watcher = Watcher(self.paths, interval=options.watch_interval,
+                               settle=options.watch_interval)
+        self.jobs = Horizon()
         self._fired_meanwhile: set[Pair] | None = None  # while a roll expands in a thread
         self.fired = 0
         self.last_fire: datetime | None = None
@@ -81,20 +76,20 @@ class Daemon:
         every = max(0.05, self.clock.real_seconds(self.horizon.total_seconds() / 4))
         # Job functions are coroutines so APScheduler runs them on this loop, not in a thread.
         self._scheduler.add_job(self._roll, "interval", seconds=every, id="horizon")
-        if self.heartbeat is not None:
-            self._scheduler.add_job(self._beat, "interval", seconds=self.heartbeat_every,
+        if self.options.heartbeat is not None:
+            self._scheduler.add_job(self._beat, "interval", seconds=self.options.heartbeat_every,
                                     id="heartbeat", next_run_time=self.clock.real(self.clock.now()))
         if self.until is not None:
             self._scheduler.add_job(self._finish, "date", run_date=self.clock.real(self.until),
                                     id="until")
         self._signals(loop)
         watch = asyncio.create_task(self.watcher.run(self.reload))
-        self.log("started", entries=len(self.calendar.entries), jobs=len(self.by_due),
+        self.log("started", entries=len(self.calendar.entries), jobs=len(self.jobs.by_due),
                  horizon=str(self.horizon), commit=self.commit)
         await self._stop.wait()
         watch.cancel()
         self._scheduler.shutdown(wait=False)
-        cut = await self.workers.stop(self.shutdown_timeout)
+        cut = await self.workers.stop(self.options.shutdown_timeout)
         self.log("stopped", cut_off=cut or None, **{str(k): v for k, v in
                                                     self.ledger.counts().items() if v})
         return 0
@@ -113,7 +108,7 @@ class Daemon:
         runs in a thread and never holds up a firing; what fires meanwhile is not
         scheduled again, and a reload meanwhile makes this roll wait for the next one."""
         now, calendar = self.clock.now(), self.calendar
-        start, end = self._window(now)
+        start, end = self.jobs.window(now, self.horizon)
         self._fired_meanwhile = set()
         try:
             found = await asyncio.to_thread(self._unsettled, calendar, start, end)
@@ -122,15 +117,16 @@ class Daemon:
             self._fired_meanwhile = None
         if calendar is not self.calendar:
             return
-        self.synced_to = end
-        self._apply(self._with_overdue({p: o for p, o in found.items() if p not in fired}, start))
+        self.jobs.synced_to = end
+        fresh = {p: o for p, o in found.items() if p not in fired}
+        self._apply(self.jobs.replace(self.jobs.with_overdue(fresh, start)))
 
     async def _beat(self) -> None:
-        assert self.heartbeat is not None
+        assert self.options.heartbeat is not None
         counts = self.ledger.counts()
-        heartbeat.beat(self.heartbeat, clock=self.clock.now, last_fire=self.last_fire,
-                       next_fire=min(self.by_due, default=None), fired=self.fired,
-                       attention=sum(counts.get(s, 0) for s in ATTENTION),
+        heartbeat.beat(self.options.heartbeat, clock=self.clock.now, last_fire=self.last_fire,
+                       next_fire=self.jobs.next_due(), fired=self.fired,
+                       attention=sum(counts.get(s, 0) for s in NEEDS_A_HUMAN),
                        backlog=self.workers.backlog())
 
     def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -158,8 +154,8 @@ class Daemon:
             return True
         before, self.calendar = self.calendar, calendar
         self.commit = head_commit(self.paths)
-        changed = _changed(before, calendar)
-        pending = self.pending
+        changed = changed_entries(before, calendar)
+        pending = self.jobs.pending
         touched = self.sync(changed)
         self._cancel_vanished(pending, changed)
         self._catch_up(before, changed)
@@ -167,12 +163,12 @@ class Daemon:
                  entries_changed=len(changed), jobs_touched=touched)
         return True
 
-    def _cancel_vanished(self, pending: dict[Pair, expand.Occurrence], changed: set[str]) -> None:
+    def _cancel_vanished(self, pending: Wanted, changed: set[str]) -> None:
         """Record `cancelled` for what an edit removed (or disabled) before it fired."""
         for (key, account), occ in pending.items():
-            if occ.entry not in changed or (key, account) in self.pending:
+            if occ.entry not in changed or (key, account) in self.jobs.pending:
                 continue
-            if expand.occurrence(self.calendar, key, account) is not None:
+            if occurrence(self.calendar, key, account) is not None:
                 continue  # moved beyond the horizon, not removed
             why = "removed from the calendar or disabled before it fired"
             if self.ledger.mark(key, entry=occ.entry, account=account, scheduled=occ.due,
@@ -191,60 +187,30 @@ class Daemon:
         window's end still gets a job, which fires at once and meets the lateness policy.
         Jobs that fell due but have not run yet are left to run."""
         now = self.clock.now()
-        if changed is not None and self.synced_to is not None and len(changed) <= PATCH_LIMIT:
-            return self._apply(self._patched(changed, now, self.synced_to))
-        start, end = self._window(now)
-        wanted = self._with_overdue(self._unsettled(self.calendar, start, end), start)
-        self.synced_to = end
-        return self._apply(wanted)
+        if changed is not None and self.jobs.synced_to is not None and len(changed) <= PATCH_LIMIT:
+            return self._apply(self.jobs.replace(
+                self.jobs.patched(self.calendar, changed, now, self._is_settled)))
+        start, end = self.jobs.window(now, self.horizon)
+        wanted = self.jobs.with_overdue(self._unsettled(self.calendar, start, end), start)
+        self.jobs.synced_to = end
+        return self._apply(self.jobs.replace(wanted))
 
-    def _apply(self, wanted: dict[Pair, expand.Occurrence]) -> int:
-        """Make the jobs hold exactly `wanted`; return how many jobs changed."""
-        by_due: dict[datetime, set[Pair]] = defaultdict(set)
-        for pair, occ in wanted.items():
-            by_due[occ.due].add(pair)
-        touched = 0
-        for due in set(self.by_due) | set(by_due):
-            if self.by_due.get(due) == by_due.get(due):
-                continue
-            touched += 1
-            if due in by_due:
-                self._job(due)
-            elif self._scheduler is not None and self._scheduler.get_job(_job_id(due)):
+    def _apply(self, diff: JobDiff) -> int:
+        """Write and remove the scheduler's jobs as `diff` says; return how many changed."""
+        for due in diff.write:
+            self._job(due)
+        for due in diff.remove:
+            if self._scheduler is not None and self._scheduler.get_job(_job_id(due)):
                 self._scheduler.remove_job(_job_id(due))
-        self.by_due, self.pending = dict(by_due), wanted
-        return touched
+        return len(diff)
 
-    def _window(self, now: datetime) -> tuple[datetime, datetime]:
-        """From the end of the last window (or now) to the horizon."""
-        return (now if self.synced_to is None else min(now, self.synced_to)), now + self.horizon
-
-    def _unsettled(self, calendar: Calendar, start: datetime,
-                   end: datetime) -> dict[Pair, expand.Occurrence]:
+    def _unsettled(self, calendar: Calendar, start: datetime, end: datetime) -> Wanted:
         """The occurrences in the window that the ledger has not settled (thread-safe)."""
-        settled = self.ledger.keys_in(SETTLED)
-        return {(o.key, o.account): o for o in expand.expand(calendar, start, end)
-                if (o.key, o.account) not in settled}
+        return unsettled(calendar, start, end, self.ledger.keys_in(SETTLED))
 
-    def _with_overdue(self, wanted: dict[Pair, expand.Occurrence],
-                      start: datetime) -> dict[Pair, expand.Occurrence]:
-        """`wanted` plus the occurrences already due whose jobs have not run yet."""
-        for pair, occ in self.pending.items():
-            if occ.due < start:
-                wanted[pair] = occ
-        return wanted
-
-    def _patched(self, changed: set[str], now: datetime,
-                 end: datetime) -> dict[Pair, expand.Occurrence]:
-        """The pending occurrences with those of the `changed` entries expanded again."""
-        wanted = {p: o for p, o in self.pending.items() if o.entry not in changed}
-        start = min([now, *(o.due for o in self.pending.values() if o.entry in changed)])
-        entries = [self.calendar.entries[i] for i in sorted(changed) if i in self.calendar.entries]
-        for occ in expand.expand(self.calendar, start, end, entries=iter(entries)):
-            row = self.ledger.get(occ.key, occ.account)
-            if row is None or row.state not in SETTLED:
-                wanted[(occ.key, occ.account)] = occ
-        return wanted
+    def _is_settled(self, key: str, account: str) -> bool:
+        row = self.ledger.get(key, account)
+        return row is not None and row.state in SETTLED
 
     def _job(self, due: datetime) -> None:
         assert self._scheduler is not None
@@ -252,15 +218,13 @@ class Daemon:
                                 id=_job_id(due), replace_existing=True)
 
     async def _fire(self, due: datetime) -> None:
-        pairs = self.by_due.pop(due, set())
+        occurrences = self.jobs.fire(due)
         if self._fired_meanwhile is not None:
-            self._fired_meanwhile |= pairs
-        self.fired += len(pairs)
+            self._fired_meanwhile |= {(o.key, o.account) for o in occurrences}
+        self.fired += len(occurrences)
         self.last_fire = self.clock.now()
-        for pair in sorted(pairs):
-            occ = self.pending.pop(pair, None)
-            if occ is not None:
-                self.workers.put(Job(occ))
+        for occ in occurrences:
+            self.workers.put(Job(occ))
 
     def _catch_up(self, before: Calendar | None = None, changed: set[str] | None = None) -> None:
         """Occurrences that fell due while the daemon was down, or that an edit moved into
@@ -270,10 +234,10 @@ class Daemon:
         now = self.clock.now()
         since = now - self.lookback
 
-        def occurrences(cal: Calendar) -> list[expand.Occurrence]:
+        def occurrences(cal: Calendar) -> list[Occurrence]:
             only = None if changed is None else iter(
                 [cal.entries[i] for i in sorted(changed) if i in cal.entries])
-            return expand.expand(cal, since, now, entries=only)
+            return expand(cal, since, now, entries=only)
 
         known = set() if before is None else {(o.key, o.account, o.due)
                                               for o in occurrences(before)}
@@ -302,11 +266,11 @@ class Daemon:
         row = self.ledger.get(key, account)
         if row is None or row.state is not State.RETRY_WAIT:
             return
-        occ = expand.occurrence(self.calendar, key, account) or expand.Occurrence(
+        occ = occurrence(self.calendar, key, account) or Occurrence(
             row.scheduled, key, account, row.entry, row.scheduled, timedelta(0))
         self.workers.put(Job(occ, retry=True))
 
-    def _outcome(self, event: str, row: Row, late: expand.Occurrence | None = None) -> None:
+    def _outcome(self, event: str, row: Row, late: Occurrence | None = None) -> None:
         lateness = None
         if late is not None and row.claimed is not None:
             lateness = round((row.claimed - late.due).total_seconds() * 1000, 1)
@@ -316,16 +280,6 @@ class Daemon:
                  http_status=row.http_status,
                  info=row.info if row.state is not State.SENT else None,
                  next_attempt=row.next_attempt and row.next_attempt.isoformat())
-
-
-def _changed(before: Calendar, after: Calendar) -> set[str]:
-    """Ids of entries added, removed, or changed in what or when they publish."""
-    def view(cal: Calendar, entry_id: str) -> tuple[str, timedelta] | None:
-        entry = cal.entries.get(entry_id)
-        return None if entry is None else (entry.digest, entry.grace)
-
-    ids = before.entries.keys() | after.entries.keys()
-    return {i for i in ids if view(before, i) != view(after, i)}
 
 
 def _job_id(due: datetime) -> str:

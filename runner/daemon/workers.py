@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from runner.calendar.expand import Occurrence, occurrence
+from runner.calendar.expansion import Occurrence, occurrence
 from runner.calendar.model import Calendar
 from runner.clock import Clock
 from runner.daemon.events import EventLog
-from runner.delivery.deliver import Delivery, Sender, claim_args, deliver, retry_deadline
+from runner.delivery import Delivery, Sender, claim_request, deliver, retry_deadline
 from runner.ledger.contract import Ledger, State
 
 ON_TIME = 1.0  # real seconds after its due time that an occurrence still counts as on time
@@ -139,7 +139,7 @@ class Workers:
         if now > deadline:
             late = (now - occ.due).total_seconds()
             why = "retry window ended" if job.retry else f"{late:.3f} s late, grace {occ.grace}"
-            self._mark(occ, State.MISSED, claim_args(cal, occ)[1]["endpoint"], why)
+            self._mark(occ, State.MISSED, claim_request(cal, occ)[1].endpoint, why)
             return None
         delivery = await deliver(cal, occ, ledger=self._ledger, client=self._client,
                                  clock=self._clock.now, commit=self._commit(), rng=self._rng)

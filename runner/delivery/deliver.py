@@ -15,17 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from runner.calendar.expand import Occurrence
+from runner.calendar.expansion import Occurrence
 from runner.calendar.model import Calendar
-from runner.ledger.contract import Ledger, Row, State
+from runner.delivery.retry import backoff, retry_deadline
+from runner.ledger import ClaimRequest, Ledger, Row, State
 from runner.oneall.endpoints import ENDPOINTS
 from runner.oneall.render import PUBLISH, fill, render
 from runner.oneall.wire import Outcome, Request, Verdict
 
 Clock = Callable[[], datetime]
-FIRST_BACKOFF = 5.0  # seconds
-MAX_BACKOFF = 600.0
-MIN_RETRY_WINDOW = timedelta(minutes=10)
 EXPIRY_MARGIN = 3600.0  # seconds: an upload this close to expiring is made again
 
 
@@ -43,13 +41,14 @@ class Delivery:
     endpoint: str
 
 
-def claim_args(cal: Calendar, occ: Occurrence) -> tuple[list[Request], dict[str, Any]]:
-    """The rendered requests and the ledger fields of an occurrence."""
+def claim_request(cal: Calendar, occ: Occurrence, *, commit: str | None = None,
+                  force: bool = False) -> tuple[list[Request], ClaimRequest]:
+    """The rendered requests of an occurrence, and the claim that must precede them."""
     entry = cal.entries[occ.entry]
     requests = render(cal, entry, cal.accounts[occ.account])
-    fields = {"entry": occ.entry, "account": occ.account, "scheduled": occ.due,
-              "endpoint": requests[-1].endpoint, "calendar_hash": entry.digest}
-    return requests, fields
+    claim = ClaimRequest(occ.key, occ.entry, occ.account, occ.due, requests[-1].endpoint,
+                         entry.digest, commit, force)
+    return requests, claim
 
 
 async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sender,
@@ -58,8 +57,8 @@ async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sen
     """Claim and send one occurrence; None if someone else has it or it is done.
 
     `claimed` is a row the caller already claimed (the daemon claims a batch at once)."""
-    requests, fields = claim_args(cal, occ)
-    row = claimed or ledger.claim(occ.key, **fields, commit=commit, force_retry=force)
+    requests, claim = claim_request(cal, occ, commit=commit, force=force)
+    row = claimed or ledger.claim(claim)
     if row is None:
         return None
     try:
@@ -122,19 +121,6 @@ def _record(final: tuple[Request, Outcome], row: Row, occ: Occurrence, ledger: L
         return _retry_or_fail(occ, row, outcome, info, ledger, clock, rng)
     state = State.FAILED if outcome.verdict is Verdict.FAILED else State.UNKNOWN
     return ledger.finish(occ.key, occ.account, state, info=info, http_status=outcome.status)
-
-
-def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> float:
-    """Seconds to wait before attempt `attempts + 1`: exponential with jitter, never less
-    than OneAll's Retry-After."""
-    ceiling = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempts - 1))
-    delay = rng.uniform(ceiling / 2, ceiling)
-    return max(delay, retry_after or 0.0)
-
-
-def retry_deadline(occ: Occurrence, grace: timedelta) -> datetime:
-    """Retries are late sends: they stop when the lateness allowance (at least 10 min) ends."""
-    return occ.due + max(grace, MIN_RETRY_WINDOW)
 
 
 def _retry_or_fail(occ: Occurrence, row: Row, outcome: Outcome, info: str, ledger: Ledger,

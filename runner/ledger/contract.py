@@ -57,6 +57,10 @@ MARK_OVER = frozenset({State.PLANNED, State.RETRY_WAIT})  # what missed/cancelle
 FORCE_CLAIMABLE = CLAIMABLE | {State.FAILED, State.MISSED, State.CANCELLED}
 FINISHED_BY_SENDER = frozenset({State.SENT, State.FAILED, State.UNKNOWN, State.RETRY_WAIT})
 MARKABLE = frozenset({State.MISSED, State.CANCELLED})
+# The states that wait for a person: `status --check` fails on them, and alerts name them.
+NEEDS_A_HUMAN = (State.UNKNOWN, State.FAILED, State.MISSED)
+# What the scheduler never schedules again: every state but planned and cancelled.
+SETTLED = frozenset(State) - {State.PLANNED, State.CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -125,12 +129,7 @@ class Ledger(Protocol):
         """Held by a sender that is not the daemon (`pushcal send`) while it sends, so a
         daemon starting meanwhile does not mistake its rows for a crash's."""
 
-    def plan(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
-             calendar_hash: str = "", commit: str | None = None) -> bool:
-        """Insert a `planned` row unless the row exists; True if inserted."""
-
-    def claim(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
-              calendar_hash: str, commit: str | None, force_retry: bool = False) -> Row | None:
+    def claim(self, item: ClaimRequest) -> Row | None:
         """Atomically and durably take the row into `sending`; None if it is not claimable."""
 
     def claim_many(self, items: Sequence[ClaimRequest]) -> list[Row | None]:
@@ -157,9 +156,6 @@ class Ledger(Protocol):
     def rows(self, *, states: Collection[State] | None = None, entry: str | None = None,
              since: datetime | None = None, limit: int | None = None) -> list[Row]:
         """Rows filtered as asked (`since` bounds `scheduled`), by scheduled, key, account."""
-
-    def due_retries(self, now: datetime) -> list[Row]:
-        """`retry_wait` rows whose next attempt is at or before `now`, earliest first."""
 
     def counts(self) -> dict[State, int]:
         """How many rows are in each state (every state present, zeros included)."""

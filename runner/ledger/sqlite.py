@@ -128,26 +128,13 @@ class SqliteLedger(SqliteReads):
         """A shared flock on `<path>.sending` while a non-daemon sender sends."""
         return hold_sending(self._path, exclusive=False)
 
-    def plan(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
-             calendar_hash: str = "", commit: str | None = None) -> bool:
-        """Insert a `planned` row unless the row exists; True if inserted."""
-        item = ClaimRequest(key, entry, account, scheduled, endpoint, calendar_hash, commit)
-        with self._write() as conn:
-            if tables.fetch(conn, key, account) is not None:
-                return False
-            tables.insert(conn, item, State.PLANNED, "", "planned", self._now())
-            return True
-
-    def claim(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
-              calendar_hash: str, commit: str | None, force_retry: bool = False) -> Row | None:
+    def claim(self, item: ClaimRequest) -> Row | None:
         """Take the row into `sending` (new: attempts=1; planned or retry_wait: attempts+1).
 
         Committed before returning. None when the row is in any other state: someone else
         has it or it is settled. `force_retry` (a human's explicit `send`) may also take
         `failed`, `missed` and `cancelled` rows, never `sent`, `sending` or `unknown`.
         """
-        item = ClaimRequest(key, entry, account, scheduled, endpoint, calendar_hash, commit,
-                            force_retry)
         return self.claim_many([item])[0]
 
     def claim_many(self, items: Sequence[ClaimRequest]) -> list[Row | None]:

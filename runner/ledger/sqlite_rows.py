@@ -110,12 +110,6 @@ class SqliteReads:
         with self._read() as conn:
             return select(conn, " AND ".join(clauses), params, limit)
 
-    def due_retries(self, now: datetime) -> list[Row]:
-        """`retry_wait` rows whose next attempt is at or before `now`."""
-        with self._read() as conn:
-            return select(conn, "state = ? AND next_attempt <= ?",
-                          [State.RETRY_WAIT.value, stamp(now)])
-
     def counts(self) -> dict[State, int]:
         """How many rows are in each state, every state present."""
         result = dict.fromkeys(State, 0)

@@ -1,0 +1,67 @@
+"""Loading a calendar from its files, again and again, reusing what did not change."""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from runner.calendar import files as source
+from runner.calendar import schema
+from runner.calendar.build import Memo, build
+from runner.calendar.builder import Findings
+from runner.calendar.files import Document
+from runner.calendar.model import Calendar
+from runner.errors import InvalidCalendar
+
+
+def load(paths: Sequence[str]) -> Calendar:
+    """Read, check and build the calendar at `paths` (files or directories)."""
+    return Loader(paths).load()
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    digest: str  # of the file's bytes
+    doc: Document
+    findings: Findings
+
+
+class Loader:
+    """Loads the calendar at `paths` again and again (the daemon's reloads). A file whose
+    bytes did not change is not parsed, schema-checked or built again, so an edit to one
+    file of forty costs about one file's work; names and ids are still checked across all
+    files, and rules again wherever an account or medium changed."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = list(paths)
+        self._files: dict[str, _Loaded] = {}
+        self._memo = Memo()
+
+    def load(self) -> Calendar:
+        """The calendar as the files are now; InvalidCalendar with every problem otherwise."""
+        files, problems = source.files_and_problems(self.paths)
+        loaded: list[_Loaded] = []
+        for path, name in files:
+            try:
+                loaded.append(self._file(path, name))
+            except InvalidCalendar as error:
+                problems.extend(error.problems)
+        if problems:
+            raise InvalidCalendar(problems)
+        live = {f.digest for f in loaded}  # forget what files used to hold
+        self._files = {name: f for name, f in self._files.items() if f.digest in live}
+        self._memo.entries = {k: v for k, v in self._memo.entries.items() if k[0] in live}
+        self._memo.findings = {k: v for k, v in self._memo.findings.items() if k[0] in live}
+        return build([f.doc for f in loaded], [f.findings for f in loaded],
+                     [f.digest for f in loaded], self._memo)
+
+    def _file(self, path: pathlib.Path, name: str) -> _Loaded:
+        raw = source.read_file(path, name)
+        digest = hashlib.sha256(raw).hexdigest()
+        cached = self._files.get(name)
+        if cached is None or cached.digest != digest:
+            doc = source.load_text(raw, name)
+            cached = self._files[name] = _Loaded(digest, doc, schema.validate(doc))
+        return cached

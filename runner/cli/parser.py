@@ -1,0 +1,116 @@
+"""Every command's arguments, in one light module: building the parser imports no room.
+
+Each command's work lives in its own module (`runner.cli.<command>`), loaded only when that
+command runs, so `pushcal validate` never pays for httpx or APScheduler.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from runner import __version__
+
+STATE_HELP = ("ledger file (default: $PUSHCAL_STATE, else $XDG_STATE_HOME/pushcal/ledger.sqlite, "
+              "else ~/.local/state/pushcal/ledger.sqlite)")
+
+# command name -> the module that runs it (each has `run(args, ctx) -> int`)
+MODULES = {
+    "validate": "runner.cli.validate", "plan": "runner.cli.plan", "send": "runner.cli.send",
+    "status": "runner.cli.status", "history": "runner.cli.history",
+    "resolve": "runner.cli.resolve", "check": "runner.cli.check",
+    "sandbox": "runner.cli.sandbox", "run": "runner.cli.run",
+}
+
+
+def _sending(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that send: `send` and `run`."""
+    p.add_argument("--state", type=Path, help=STATE_HELP)
+    p.add_argument("--sandbox", action="store_true",
+                   help="send to a sandbox started in this process (and a throwaway ledger "
+                        "unless --state is given)")
+    p.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="how long to wait for OneAll's answer before the outcome is unknown")
+
+
+def build() -> argparse.ArgumentParser:
+    """The `pushcal` argument parser."""
+    parser = argparse.ArgumentParser(prog="pushcal", description=(
+        "A content calendar kept as code, published through the OneAll Push API."))
+    parser.add_argument("--version", action="version", version=f"pushcal {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check calendar files; print every problem")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text")
+
+    p = sub.add_parser("plan", help="show every request that will be sent, and when")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--from", dest="start", metavar="TIME",
+                   help="window start: ISO 8601 with Z or an offset, or a wall time in the "
+                        "calendar's zone (default: now)")
+    p.add_argument("--to", dest="end", metavar="TIME", help="window end (default: 30 days on)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--state", type=Path, help=STATE_HELP)
+
+    p = sub.add_parser("send", help="publish one entry now, through the ledger")
+    p.add_argument("args", nargs="+", metavar="PATH... ENTRY")
+    p.add_argument("--account", metavar="NAME", help="only this account of the entry")
+    _sending(p)
+    p.add_argument("--force", action="store_true",
+                   help="send again an occurrence that failed, was missed or cancelled "
+                        "(never one that was sent or may have been)")
+
+    p = sub.add_parser("status", help="counts per state and what needs attention")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="calendar, to show the next firings")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when any delivery is unknown, failed or missed (for monitoring)")
+    p.add_argument("--state", type=Path, help=STATE_HELP)
+
+    p = sub.add_parser("history", help="list recorded outcomes")
+    p.add_argument("--entry", metavar="ID")
+    p.add_argument("--since", metavar="TIME", help="ISO 8601 with Z or an offset")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--state", type=Path, help=STATE_HELP)
+
+    p = sub.add_parser("resolve", help="settle an `unknown` delivery by hand")
+    p.add_argument("entry", metavar="ENTRY")
+    p.add_argument("--account", required=True, metavar="NAME")
+    p.add_argument("--key", metavar="KEY", help="one occurrence of a repeating entry")
+    outcome = p.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--sent", action="store_true", help="it did go out")
+    outcome.add_argument("--not-sent", action="store_true", help="it did not: send it again")
+    p.add_argument("--state", type=Path, help=STATE_HELP)
+
+    p = sub.add_parser("check", help="look for `unknown` deliveries in OneAll's Pull API")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--entry", metavar="ID", help="only this entry's unknown deliveries")
+    p.add_argument("--state", type=Path, help=STATE_HELP)
+    p.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS")
+
+    p = sub.add_parser("sandbox", help="run a loopback OneAll emulator")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--fail-rate", type=float, default=0.0)
+    p.add_argument("--fail-codes", default="503",
+                   help="comma-separated HTTP codes or named faults "
+                        "(drop, timeout, reset-after, refuse)")
+    p.add_argument("--seed", type=int)
+
+    p = sub.add_parser("run", help="the daemon: publish every entry at its time")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _sending(p)
+    p.add_argument("--rehearse", action="store_true",
+                   help="play the calendar on virtual time (with --sandbox), from --from to --until")
+    p.add_argument("--speed", type=float, default=36000.0,
+                   help="virtual seconds per real second when rehearsing (default 36000: a week in 17 s)")
+    p.add_argument("--from", dest="start", metavar="TIME", help="rehearsal start (default: now)")
+    p.add_argument("--until", dest="end", metavar="TIME",
+                   help="stop after this time (rehearsal default: 7 days on)")
+    p.add_argument("--log-format", choices=("text", "json"), default="text")
+    p.add_argument("--heartbeat", type=Path, metavar="FILE",
+                   help="liveness file rewritten every 5 s: pid, alive_at, last_fire, attention")
+    p.add_argument("--horizon", type=float, default=48.0, metavar="HOURS",
+                   help="how far ahead occurrences are loaded into the scheduler")
+    return parser

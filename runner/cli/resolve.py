@@ -1,0 +1,17 @@
+"""`pushcal resolve ENTRY --account NAME --sent|--not-sent`: settle an `unknown` delivery."""
+
+from __future__ import annotations
+
+import argparse
+
+from runner.cli import wiring
+from runner.cli.context import Context
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Record a person's verdict on the entry's unknown rows for that account."""
+    with wiring.existing_ledger(args.state, ctx, f"no ledger at {args.state}") as ledger:
+        rows = ledger.resolve(args.entry, args.account, sent=args.sent, key=args.key)
+    for row in rows:
+        print(f"{row.key} -> {row.account}: now {row.state}", file=ctx.out)
+    return 0

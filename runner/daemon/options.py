@@ -1,0 +1,22 @@
+"""How a daemon runs: one record of every knob, so a daemon is built from one value."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    """The daemon's settings; the defaults are what `pushcal run` uses."""
+
+    horizon: timedelta = timedelta(hours=48)  # how far ahead occurrences become jobs
+    lookback: timedelta = timedelta(days=7)  # how far back a start looks for what fell due
+    until: datetime | None = None  # stop here (rehearsals); None: run until signalled
+    shutdown_timeout: float = 30.0  # real seconds in-flight sends may finish at shutdown
+    watch_interval: float = 0.2  # real seconds between looks at the calendar files
+    heartbeat: Path | None = None
+    heartbeat_every: float = 5.0  # real seconds
+    rng: random.Random = field(default_factory=random.Random)  # retry jitter
