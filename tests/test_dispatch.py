@@ -127,7 +127,7 @@ class World:
         return result
 
     async def _deliver(self, occ: Occurrence, **options: Any) -> Delivery | None:
-        transport = httpx.MockTransport(self.handler)
+        transport = httpx.MockTransport(self.handler)  # type: ignore[arg-type]  # sync or async answers
         async with Client(CREDS, transport=transport, clock=self.clock) as client:
             return await deliver(self.cal, occ, ledger=self.ledger, client=client,
                                  clock=self.clock, rng=random.Random(7), **options)

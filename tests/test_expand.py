@@ -40,7 +40,7 @@ def calendar(entries: str) -> Calendar:
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc, arg-type]
 
 
 def keys(occurrences: list[Occurrence]) -> list[str]:

@@ -1,8 +1,14 @@
 """The ledger room: what actually happened, one row per (occurrence, account).
 
-`Ledger` is the contract every backend keeps; `SqliteLedger` is the embedded default.
+`Ledger` is the contract every backend keeps; `SqliteLedger` is the embedded default. The
+backends load on first use, so reading a `Row` or a `State` never imports a database driver.
 The only user of sqlite3.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from runner.ledger.contract import (
     CLAIMABLE,
@@ -15,9 +21,19 @@ from runner.ledger.contract import (
     Row,
     State,
 )
-from runner.ledger.sqlite import SqliteLedger
+
+if TYPE_CHECKING:
+    from runner.ledger.sqlite import SqliteLedger
 
 __all__ = [
     "CLAIMABLE", "NEEDS_A_HUMAN", "SETTLED", "ClaimRequest", "Event", "Ledger", "LedgerError",
     "Row", "SqliteLedger", "State",
 ]
+
+_LAZY = {"SqliteLedger": "runner.ledger.sqlite"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'runner.ledger' has no attribute {name!r}")
