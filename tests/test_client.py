@@ -1,4 +1,4 @@
-"""The OneAll client: one request per call, answers classified per DESIGN.md, keys never leak.
+"""The OneAll client: one request per call, answers classified per docs/design.md, keys never leak.
 
 Every test talks to an `httpx.MockTransport`; the handler records each request so the tests
 can prove the client never retried on its own.
@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.oneall import Client, Credentials, CredentialsError, Outcome, Verdict
+from runner.oneall import Client, Credentials, CredentialsError, Reply, Verdict
 
 PUBLIC = "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0a1b"
 PRIVATE = "5ec2e7aa-d00d-4bad-beef-c0ffee15ec2e"
@@ -53,7 +53,7 @@ def failing(kind: type[httpx.RequestError], message: str) -> Handler:
 def exchange(
     handler: Handler, *, method: str = "POST", path: str = PATH,
     body: Mapping[str, Any] | None = BODY, **options: Any,
-) -> tuple[Outcome, list[httpx.Request]]:
+) -> tuple[Reply, list[httpx.Request]]:
     """Run one `send` against `handler`; return the outcome and every request that arrived."""
     seen: list[httpx.Request] = []
 
@@ -61,7 +61,7 @@ def exchange(
         seen.append(request)
         return handler(request)
 
-    async def go() -> Outcome:
+    async def go() -> Reply:
         transport = httpx.MockTransport(recording)
         async with Client(CREDS, transport=transport, clock=lambda: NOW, **options) as client:
             return await client.send(method, path, body)
@@ -73,146 +73,146 @@ POST_DATA = '{"provider": "facebook", "object": "post", "post_id": 1122334455102
 CASES = {
     "200 with data": (
         answer(200, envelope(200, "Post published", POST_DATA)),
-        Outcome(Verdict.SENT, 200, "Post published", {
+        Reply(Verdict.SENT, 200, "Post published", {
             "provider": "facebook", "object": "post", "post_id": "112233445510213097383563000"}),
     ),
     "201": (
         answer(201, envelope(201, "Created", '{"picture_id": "998877"}')),
-        Outcome(Verdict.SENT, 201, "Created", {"picture_id": "998877"}),
+        Reply(Verdict.SENT, 201, "Created", {"picture_id": "998877"}),
     ),
     "207 partial": (
         answer(207, envelope(207, "1 of 2 attachments failed", '{"post_id": "1_2"}')),
-        Outcome(Verdict.SENT, 207, "partial success: 1 of 2 attachments failed",
+        Reply(Verdict.SENT, 207, "partial success: 1 of 2 attachments failed",
                 {"post_id": "1_2"}),
     ),
     "400": (
         answer(400, envelope(400, "Invalid request: link and attachments are exclusive")),
-        Outcome(Verdict.FAILED, 400, "Invalid request: link and attachments are exclusive"),
+        Reply(Verdict.FAILED, 400, "Invalid request: link and attachments are exclusive"),
     ),
     "401": (
         answer(401, envelope(401, "Authentication failed")),
-        Outcome(Verdict.FAILED, 401,
+        Reply(Verdict.FAILED, 401,
                 "Authentication failed (check ONEALL_PUBLIC_KEY and ONEALL_PRIVATE_KEY)"),
     ),
     "403": (
         answer(403, envelope(403, "Publish Pages permission missing")),
-        Outcome(Verdict.FAILED, 403, "Publish Pages permission missing"),
+        Reply(Verdict.FAILED, 403, "Publish Pages permission missing"),
     ),
     "404": (
         answer(404, envelope(404, "Unknown identity_token")),
-        Outcome(Verdict.FAILED, 404, "Unknown identity_token"),
+        Reply(Verdict.FAILED, 404, "Unknown identity_token"),
     ),
     "409": (
         answer(409, envelope(409, "Duplicate status")),
-        Outcome(Verdict.FAILED, 409, "Duplicate status"),
+        Reply(Verdict.FAILED, 409, "Duplicate status"),
     ),
     "429 with seconds": (
         answer(429, envelope(429, "Too many requests"), {"Retry-After": "42"}),
-        Outcome(Verdict.RETRY, 429, "Too many requests", retry_after=42.0),
+        Reply(Verdict.RETRY, 429, "Too many requests", retry_after=42.0),
     ),
     "429 with an HTTP-date": (
         answer(429, envelope(429, "Too many requests"),
                {"Retry-After": "Tue, 01 Dec 2026 09:02:30 GMT"}),
-        Outcome(Verdict.RETRY, 429, "Too many requests", retry_after=150.0),
+        Reply(Verdict.RETRY, 429, "Too many requests", retry_after=150.0),
     ),
     "429 with a date already past": (
         answer(429, envelope(429, "Slow down"), {"Retry-After": "Tue, 01 Dec 2026 08:00:00 GMT"}),
-        Outcome(Verdict.RETRY, 429, "Slow down", retry_after=0.0),
+        Reply(Verdict.RETRY, 429, "Slow down", retry_after=0.0),
     ),
     "429 with garbage Retry-After": (
         answer(429, envelope(429, "Slow down"), {"Retry-After": "soon"}),
-        Outcome(Verdict.RETRY, 429, "Slow down"),
+        Reply(Verdict.RETRY, 429, "Slow down"),
     ),
     "429 without Retry-After": (
         answer(429, envelope(429, "Too many requests")),
-        Outcome(Verdict.RETRY, 429, "Too many requests"),
+        Reply(Verdict.RETRY, 429, "Too many requests"),
     ),
     "500": (
         answer(500, envelope(500, "Internal error")),
-        Outcome(Verdict.UNKNOWN, 500, f"Internal error: {MAY}"),
+        Reply(Verdict.UNKNOWN, 500, f"Internal error: {MAY}"),
     ),
     "502": (
         answer(502, envelope(502, "API down for maintenance")),
-        Outcome(Verdict.UNKNOWN, 502, f"API down for maintenance: {MAY}"),
+        Reply(Verdict.UNKNOWN, 502, f"API down for maintenance: {MAY}"),
     ),
     "503 with Retry-After": (
         answer(503, envelope(503, "Overloaded"), {"Retry-After": "5"}),
-        Outcome(Verdict.RETRY, 503, "Overloaded", retry_after=5.0),
+        Reply(Verdict.RETRY, 503, "Overloaded", retry_after=5.0),
     ),
     "503 without Retry-After": (
         answer(503, envelope(503, "Overloaded")),
-        Outcome(Verdict.RETRY, 503, "Overloaded"),
+        Reply(Verdict.RETRY, 503, "Overloaded"),
     ),
     "504": (
         answer(504, b"<html>Gateway Timeout</html>"),
-        Outcome(Verdict.UNKNOWN, 504, "HTTP 504 with a body that is not a OneAll envelope: "
+        Reply(Verdict.UNKNOWN, 504, "HTTP 504 with a body that is not a OneAll envelope: "
                 f"'<html>Gateway Timeout</html>': {MAY}"),
     ),
     "408": (
         answer(408, envelope(408, "Request timeout")),
-        Outcome(Verdict.UNKNOWN, 408, f"Request timeout: {MAY}"),
+        Reply(Verdict.UNKNOWN, 408, f"Request timeout: {MAY}"),
     ),
     "418 other 4xx": (
         answer(418, envelope(418, "I'm a teapot")),
-        Outcome(Verdict.FAILED, 418, "I'm a teapot"),
+        Reply(Verdict.FAILED, 418, "I'm a teapot"),
     ),
     "connection refused": (
         failing(httpx.ConnectError, "[Errno 111] Connection refused"),
-        Outcome(Verdict.RETRY, None,
+        Reply(Verdict.RETRY, None,
                 "could not connect ([Errno 111] Connection refused): nothing was sent"),
     ),
     "connect timeout": (
         failing(httpx.ConnectTimeout, "timed out"),
-        Outcome(Verdict.RETRY, None, "connect timeout after 15.0 s: nothing was sent"),
+        Reply(Verdict.RETRY, None, "connect timeout after 15.0 s: nothing was sent"),
     ),
     "pool timeout": (
         failing(httpx.PoolTimeout, ""),
-        Outcome(Verdict.RETRY, None, "no free connection after 15.0 s: nothing was sent"),
+        Reply(Verdict.RETRY, None, "no free connection after 15.0 s: nothing was sent"),
     ),
     "read timeout": (
         failing(httpx.ReadTimeout, "timed out"),
-        Outcome(Verdict.UNKNOWN, None, f"read timeout after 30.0 s: {MAY}"),
+        Reply(Verdict.UNKNOWN, None, f"read timeout after 30.0 s: {MAY}"),
     ),
     "write timeout": (
         failing(httpx.WriteTimeout, "timed out"),
-        Outcome(Verdict.UNKNOWN, None, f"write timeout after 30.0 s: {MAY}"),
+        Reply(Verdict.UNKNOWN, None, f"write timeout after 30.0 s: {MAY}"),
     ),
     "write error": (
         failing(httpx.WriteError, "[Errno 32] Broken pipe"),
-        Outcome(Verdict.UNKNOWN, None,
+        Reply(Verdict.UNKNOWN, None,
                 f"the connection broke while sending ([Errno 32] Broken pipe): {MAY}"),
     ),
     "server dropped the connection": (
         failing(httpx.RemoteProtocolError, "Server disconnected without sending a response."),
-        Outcome(Verdict.UNKNOWN, None, "the server dropped the connection mid-answer "
+        Reply(Verdict.UNKNOWN, None, "the server dropped the connection mid-answer "
                 f"(Server disconnected without sending a response.): {MAY}"),
     ),
     "read error": (
         failing(httpx.ReadError, "[Errno 104] Connection reset by peer"),
-        Outcome(Verdict.UNKNOWN, None, "the connection broke before the answer arrived "
+        Reply(Verdict.UNKNOWN, None, "the connection broke before the answer arrived "
                 f"([Errno 104] Connection reset by peer): {MAY}"),
     ),
     "other transport error": (
         failing(httpx.ProxyError, "ProxyError"),
-        Outcome(Verdict.UNKNOWN, None, f"ProxyError: {MAY}"),
+        Reply(Verdict.UNKNOWN, None, f"ProxyError: {MAY}"),
     ),
     "200 with a non-JSON body": (
         answer(200, b"OK"),
-        Outcome(Verdict.UNKNOWN, 200,
+        Reply(Verdict.UNKNOWN, 200,
                 f"HTTP 200 with a body that is not a OneAll envelope: 'OK': {MAY}"),
     ),
     "200 with an empty body": (
         answer(200, b""),
-        Outcome(Verdict.UNKNOWN, 200, f"HTTP 200 with an empty body: {MAY}"),
+        Reply(Verdict.UNKNOWN, 200, f"HTTP 200 with an empty body: {MAY}"),
     ),
     "400 with JSON that is not an envelope": (
         answer(400, b'{"error": "bad"}'),
-        Outcome(Verdict.FAILED, 400,
+        Reply(Verdict.FAILED, 400,
                 "HTTP 400 with a body that is not a OneAll envelope: '{\"error\": \"bad\"}'"),
     ),
     "403 envelope without info": (
         answer(403, b'{"response": {"request": {"status": {"flag": "error", "code": 403}}}}'),
-        Outcome(Verdict.FAILED, 403, "HTTP 403 Forbidden"),
+        Reply(Verdict.FAILED, 403, "HTTP 403 Forbidden"),
     ),
 }
 
@@ -256,7 +256,7 @@ def test_request_carries_auth_headers_and_the_body_exactly() -> None:
     body = MappingProxyType({"request": {"push": {"post": {"message": "Grüße \"quoted\" ✓"}}}})
     outcome, seen = exchange(answer(200, envelope(200, "ok")), body=body)
     request = seen[0]
-    assert outcome == Outcome(Verdict.SENT, 200, "ok")
+    assert outcome == Reply(Verdict.SENT, 200, "ok")
     assert request.method == "POST"
     assert str(request.url) == f"https://acme.api.oneall.com{PATH}"
     assert request.headers["Authorization"] == f"Basic {TOKEN}"
@@ -286,12 +286,12 @@ def test_pull_is_one_get_without_a_body() -> None:
         seen.append(request)
         return httpx.Response(200, content=envelope(200, "2 pages", listing))
 
-    async def go() -> Outcome:
+    async def go() -> Reply:
         async with Client(CREDS, transport=httpx.MockTransport(handler)) as client:
             return await client.pull("/pull/identities/abc/facebook/pages.json")
 
     outcome = asyncio.run(go())
-    assert outcome == Outcome(Verdict.SENT, 200, "2 pages",
+    assert outcome == Reply(Verdict.SENT, 200, "2 pages",
                               {"pages": '[{"id":"4563453","name":"Acme"}]'})
     assert [(r.method, r.url.path, r.content) for r in seen] == [
         ("GET", "/pull/identities/abc/facebook/pages.json", b"")]
@@ -304,7 +304,7 @@ def test_one_client_serves_many_concurrent_sends() -> None:
         seen.append(request)
         return httpx.Response(200, content=envelope(200, "ok", '{"post_id": 1}'))
 
-    async def go() -> list[Outcome]:
+    async def go() -> list[Reply]:
         async with Client(CREDS, transport=httpx.MockTransport(handler)) as client:
             return await asyncio.gather(*(client.send("POST", PATH, BODY) for _ in range(100)))
 
@@ -321,7 +321,7 @@ def test_base_url_from_env_is_used_for_requests() -> None:
         seen.append(request)
         return httpx.Response(200, content=envelope(200, "ok"))
 
-    async def go() -> Outcome:
+    async def go() -> Reply:
         async with Client(creds, transport=httpx.MockTransport(handler)) as client:
             return await client.send("POST", PATH, BODY)
 

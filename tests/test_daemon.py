@@ -40,7 +40,7 @@ from runner.clock import ScaledClock
 from runner.daemon import Daemon
 from runner.delivery import Sender
 from runner.ledger import LedgerError, SqliteLedger, State
-from runner.oneall import Outcome
+from runner.oneall import Reply
 from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Received, Sandbox
 
 ALL = ("page", "tw", "group")
@@ -406,7 +406,7 @@ class Exploding:
     inner: Sender
 
     async def send(self, method: str, path: str, body: Mapping[str, Any] | None, *,
-                   lane: str = "") -> Outcome:
+                   lane: str = "") -> Reply:
         if "[boom]" in json.dumps(body):
             raise RuntimeError("a bug between claim and answer")
         return await self.inner.send(method, path, body, lane=lane)

@@ -86,7 +86,7 @@ FACES = {
     "runner.ledger": ["CLAIMABLE", "NEEDS_A_HUMAN", "SETTLED", "ClaimRequest", "Event", "Ledger",
                       "LedgerError", "Row", "SqliteLedger", "State"],
     "runner.oneall": ["ENDPOINTS", "Client", "Credentials", "CredentialsError", "Endpoint",
-                      "Outcome", "Ref", "Request", "Verdict", "render"],
+                      "Reply", "Ref", "Request", "Verdict", "render"],
     "runner.sandbox": ["SANDBOX_PRIVATE_KEY", "SANDBOX_PUBLIC_KEY", "Faults", "Received",
                        "Sandbox", "World", "serve_forever"],
     "runner.delivery": ["Delivery", "Finding", "Sender", "backoff", "claim_request", "deliver",

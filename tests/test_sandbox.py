@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.oneall import Client, Credentials, Outcome, Verdict
+from runner.oneall import Client, Credentials, Reply, Verdict
 from runner.oneall.endpoints import (
     ATTACHMENTS_FIELD,
     ENDPOINTS,
@@ -418,11 +418,11 @@ def test_drop_fault_creates_nothing(client: httpx.Client, sandbox: Sandbox) -> N
     assert push(client, "twitter/post", identity(), {"message": "ok"}).status_code == 200
 
 
-def refused_by_pushcal(url: str) -> Outcome:
+def refused_by_pushcal(url: str) -> Reply:
     """What `runner.oneall.client` makes of a push sent to `url` (the sandbox's keys)."""
     creds = Credentials("sandbox", SANDBOX_PUBLIC_KEY, SANDBOX_PRIVATE_KEY, url)
 
-    async def send() -> Outcome:
+    async def send() -> Reply:
         async with Client(creds, connect_timeout=5.0, read_timeout=5.0) as pushcal:
             endpoint = ENDPOINTS["twitter/post"]
             body = wrap(endpoint, {"message": "knocks on a closed port"})

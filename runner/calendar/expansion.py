@@ -65,7 +65,7 @@ def resolve(wall: datetime, tz: tzinfo) -> datetime:
     """The instant of an occurrence's wall time. An entry first written with the offset of a
     repeated hour's second instant carries fold=1 to every wall; on a spring-forward night
     that fold would move the time back by the gap, so a wall that does not exist always
-    moves forward (fold=0), as DESIGN.md says."""
+    moves forward (fold=0), as docs/design.md says."""
     local = times.resolve_wall(wall, tz)
     if local.fold and local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
         return times.resolve_wall(wall.replace(fold=0), tz)

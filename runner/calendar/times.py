@@ -138,7 +138,7 @@ def resolve_exact(wall: datetime, tz: tzinfo) -> datetime:
 def resolve_wall(wall: datetime, tz: tzinfo) -> datetime:
     """The instant of a recurring wall time. A skipped time moves forward by the gap; a
     repeated one takes the instant its `fold` names (0, the first, unless the entry was
-    written with the offset of the second). Keys are wall times, so either fires once.
+    written with the offset of the second). Keys are `id@local-date`, so either fires once.
     The result reads as the clock does: a skipped 02:30 comes back as 03:30 CEST."""
     aware = wall.replace(tzinfo=tz)
     if not _round_trips(aware):  # skipped: fold=0 reads it with the offset before the gap

@@ -1,4 +1,4 @@
-"""Deliver one occurrence: claim it, send its requests in order, record the outcome.
+"""Deliver one occurrence: claim it, send its requests in order, record its state.
 
 The daemon and `pushcal send` both deliver through `deliver`, so the ledger's claim stands
 between every path and the network: whoever claims first sends; nobody sends unclaimed.
@@ -21,7 +21,7 @@ from runner.delivery.retry import backoff, retry_deadline
 from runner.ledger import ClaimRequest, Ledger, Row, State
 from runner.oneall.endpoints import ENDPOINTS
 from runner.oneall.render import PUBLISH, fill, render
-from runner.oneall.wire import Outcome, Request, Verdict
+from runner.oneall.wire import Reply, Request, Verdict
 
 Clock = Callable[[], datetime]
 EXPIRY_MARGIN = 3600.0  # seconds: an upload this close to expiring is made again
@@ -29,7 +29,7 @@ EXPIRY_MARGIN = 3600.0  # seconds: an upload this close to expiring is made agai
 
 class Sender(Protocol):
     async def send(self, method: str, path: str, body: Mapping[str, Any] | None, *,
-                   lane: str = "") -> Outcome: ...
+                   lane: str = "") -> Reply: ...
 
 
 @dataclass(frozen=True)
@@ -85,51 +85,51 @@ def reusable(request: Request, row: Row, now: datetime) -> bool:
 
 
 async def _send_all(requests: list[Request], row: Row, ledger: Ledger, client: Sender,
-                    now: datetime) -> tuple[Request, Outcome]:
+                    now: datetime) -> tuple[Request, Reply]:
     results = {req.step: {req.result_field: row.steps[req.step]}
                for req in requests if reusable(req, row, now)}
     for request in requests:
         if request.step in results:
             continue  # uploaded in an earlier attempt
-        outcome = await client.send(request.method, request.path, fill(request.body, results),
+        reply = await client.send(request.method, request.path, fill(request.body, results),
                                     lane=row.account)
-        if request.step == PUBLISH or outcome.verdict is not Verdict.SENT:
-            return request, outcome
-        remote = outcome.data.get(request.result_field)
+        if request.step == PUBLISH or reply.verdict is not Verdict.SENT:
+            return request, reply
+        remote = reply.data.get(request.result_field)
         if remote is None:
             # `_record` names the step; the message must not name it twice.
-            return request, Outcome(Verdict.FAILED, outcome.status,
+            return request, Reply(Verdict.FAILED, reply.status,
                                     f"OneAll answered without {request.result_field}")
         ledger.record_step(row.key, row.account, request.step, remote)
         results[request.step] = {request.result_field: remote}
     raise AssertionError("requests end with the publish step")
 
 
-def _record(final: tuple[Request, Outcome], row: Row, occ: Occurrence, ledger: Ledger,
+def _record(final: tuple[Request, Reply], row: Row, occ: Occurrence, ledger: Ledger,
             clock: Clock, rng: random.Random | None) -> Row:
-    request, outcome = final
+    request, reply = final
     where = "" if request.step == PUBLISH else f"{request.step}: "
-    info = where + outcome.info
-    if outcome.verdict is Verdict.SENT:
+    info = where + reply.info
+    if reply.verdict is Verdict.SENT:
         endpoint = ENDPOINTS[request.endpoint]
         location = endpoint.location_field
         return ledger.finish(occ.key, occ.account, State.SENT, info=info,
-                             http_status=outcome.status,
-                             remote_id=outcome.data.get(endpoint.id_field),
-                             location=outcome.data.get(location) if location else None)
-    if outcome.verdict is Verdict.RETRY:
-        return _retry_or_fail(occ, row, outcome, info, ledger, clock, rng)
-    state = State.FAILED if outcome.verdict is Verdict.FAILED else State.UNKNOWN
-    return ledger.finish(occ.key, occ.account, state, info=info, http_status=outcome.status)
+                             http_status=reply.status,
+                             remote_id=reply.data.get(endpoint.id_field),
+                             location=reply.data.get(location) if location else None)
+    if reply.verdict is Verdict.RETRY:
+        return _retry_or_fail(occ, row, reply, info, ledger, clock, rng)
+    state = State.FAILED if reply.verdict is Verdict.FAILED else State.UNKNOWN
+    return ledger.finish(occ.key, occ.account, state, info=info, http_status=reply.status)
 
 
-def _retry_or_fail(occ: Occurrence, row: Row, outcome: Outcome, info: str, ledger: Ledger,
+def _retry_or_fail(occ: Occurrence, row: Row, reply: Reply, info: str, ledger: Ledger,
                    clock: Clock, rng: random.Random | None) -> Row:
     grace = occ.grace
-    delay = backoff(row.attempts, outcome.retry_after, rng or random.Random())
+    delay = backoff(row.attempts, reply.retry_after, rng or random.Random())
     when = clock() + timedelta(seconds=delay)
     if when > retry_deadline(occ, grace):
-        return ledger.finish(occ.key, occ.account, State.FAILED, http_status=outcome.status,
+        return ledger.finish(occ.key, occ.account, State.FAILED, http_status=reply.status,
                              info=f"gave up after {row.attempts} attempts: {info}")
     return ledger.finish(occ.key, occ.account, State.RETRY_WAIT, info=info,
-                         http_status=outcome.status, next_attempt=when)
+                         http_status=reply.status, next_attempt=when)

@@ -1,4 +1,4 @@
-"""Look through OneAll's Pull API for a post whose outcome is `unknown`.
+"""Look through OneAll's Pull API for a post whose state is `unknown`.
 
 A read timeout or a dropped connection leaves a delivery `unknown`: it may have gone out.
 The Pull listing of the account (its tweets, its page's posts, its board's pins...) can
@@ -18,7 +18,7 @@ from runner.calendar.model import Account, Calendar
 from runner.ledger.contract import Row
 from runner.oneall.endpoints import ENDPOINTS, LISTED_TEXT_FIELDS, PULL_LISTINGS, PULL_PREFIX, Listing
 from runner.oneall.render import PUBLISH, render
-from runner.oneall.wire import Outcome, Verdict
+from runner.oneall.wire import Reply, Verdict
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,9 @@ def expected_texts(cal: Calendar, row: Row) -> dict[str, str]:
     return {k: v for k, v in inner.items() if k in LISTED_TEXT_FIELDS and isinstance(v, str)}
 
 
-def match(outcome: Outcome, listing: Listing, texts: dict[str, str]) -> dict[str, Any] | None:
+def match(reply: Reply, listing: Listing, texts: dict[str, str]) -> dict[str, Any] | None:
     """The listed object whose text fields equal `texts`, if the answer holds one."""
-    raw = outcome.data.get(listing.name)
+    raw = reply.data.get(listing.name)
     try:
         entries = json.loads(raw)["entries"] if raw else []
     except (ValueError, KeyError, TypeError):
@@ -71,14 +71,14 @@ def match(outcome: Outcome, listing: Listing, texts: dict[str, str]) -> dict[str
     return None
 
 
-def explain(row: Row, outcome: Outcome, listing: Listing, path: str,
+def explain(row: Row, reply: Reply, listing: Listing, path: str,
             texts: dict[str, str]) -> Finding:
     """Turn the listing's answer into advice for `pushcal resolve`."""
-    if outcome.verdict is not Verdict.SENT:
-        return Finding(row, path, None, f"the listing could not be read: {outcome.info}")
+    if reply.verdict is not Verdict.SENT:
+        return Finding(row, path, None, f"the listing could not be read: {reply.info}")
     if not texts:
         return Finding(row, path, None, "the entry has no text to look for; check by hand")
-    seen = match(outcome, listing, texts)
+    seen = match(reply, listing, texts)
     if seen is not None:
         where = seen.get("location") or seen.get("id") or "?"
         return Finding(row, path, seen, f"seen at {where}: it went out "
@@ -90,7 +90,7 @@ def explain(row: Row, outcome: Outcome, listing: Listing, path: str,
 
 
 class Puller(Protocol):
-    async def pull(self, path: str) -> Outcome: ...
+    async def pull(self, path: str) -> Reply: ...
 
 
 async def check(cal: Calendar, rows: Sequence[Row], client: Puller) -> list[Finding]:
@@ -107,6 +107,6 @@ async def check(cal: Calendar, rows: Sequence[Row], client: Puller) -> list[Find
                                     f"no Pull listing shows {row.endpoint}: check by hand"))
             continue
         listing, path = found
-        outcome = await client.pull(path)
-        findings.append(explain(row, outcome, listing, path, expected_texts(cal, row)))
+        reply = await client.pull(path)
+        findings.append(explain(row, reply, listing, path, expected_texts(cal, row)))
     return findings

@@ -27,7 +27,7 @@ class LedgerError(PushcalError):
 
 
 class State(enum.StrEnum):
-    """Where one (occurrence, account) stands; see DESIGN.md "Delivery semantics".
+    """Where one (occurrence, account) stands; see docs/design.md "Delivery semantics".
 
     A `str` too (StrEnum is `str, Enum` whose str() is the value), so it prints and compares
     as its name in output and JSON.

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from runner.oneall.endpoints import ENDPOINTS, Endpoint
-from runner.oneall.wire import Outcome, Ref, Request, Verdict
+from runner.oneall.wire import Ref, Reply, Request, Verdict
 
 if TYPE_CHECKING:
     from runner.oneall.client import Client
@@ -18,8 +18,16 @@ if TYPE_CHECKING:
     from runner.oneall.render import render
 
 __all__ = [
-    "ENDPOINTS", "Client", "Credentials", "CredentialsError", "Endpoint", "Outcome", "Ref",
-    "Request", "Verdict", "render",
+    "ENDPOINTS",
+    "Client",
+    "Credentials",
+    "CredentialsError",
+    "Endpoint",
+    "Ref",
+    "Reply",
+    "Request",
+    "Verdict",
+    "render",
 ]
 
 _LAZY = {"Client": "runner.oneall.client", "Credentials": "runner.oneall.credentials",

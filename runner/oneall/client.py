@@ -1,9 +1,9 @@
 """The only httpx user: one request per call, and the answer classified.
 
 `Client.send` puts exactly one request on the wire and turns whatever comes back (or the
-lack of an answer) into a `runner.oneall.wire.Outcome`. It never retries: whether a request may be
-sent again is the daemon's decision, made from the `Verdict` (see DESIGN.md, "Delivery
-semantics"). The private key never appears in a repr, a message or an `Outcome`.
+lack of an answer) into a `runner.oneall.wire.Reply`. It never retries: whether a request may be
+sent again is the daemon's decision, made from the `Verdict` (see docs/design.md, "Delivery
+semantics"). The private key never appears in a repr, a message or an `Reply`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import httpx
 
 from runner import __version__
 from runner.oneall.credentials import Credentials
-from runner.oneall.wire import Outcome, Verdict
+from runner.oneall.wire import Reply, Verdict
 
 _SNIPPET = 200
 _MAY_HAVE_POSTED = "the request may have been acted on"
@@ -102,17 +102,17 @@ class Client:
         return f"Client(base_url={self._credentials.base_url!r})"
 
     async def send(self, method: str, path: str, body: Mapping[str, Any] | None, *,
-                   lane: str = "") -> Outcome:
+                   lane: str = "") -> Reply:
         """Send one request (body is the whole JSON document, `request` root included).
         `lane` names the connection pool to use: the daemon passes the account."""
         content = None if body is None else _encode(body)
         try:
             response = await self._lane(lane).request(method, path, content=content)
         except httpx.RequestError as exc:
-            return self._scrubbed(self._transport_outcome(exc))
+            return self._scrubbed(self._transport_reply(exc))
         return self._scrubbed(self._classify(response))
 
-    async def pull(self, path: str) -> Outcome:
+    async def pull(self, path: str) -> Reply:
         """GET a Pull API listing (`/pull/identities/<token>/...`), classified like `send`."""
         return await self.send("GET", path, None)
 
@@ -129,7 +129,7 @@ class Client:
     ) -> None:
         await self.aclose()
 
-    def _transport_outcome(self, exc: httpx.RequestError) -> Outcome:
+    def _transport_reply(self, exc: httpx.RequestError) -> Reply:
         # httpx often repeats the class name as the message; that says nothing new.
         text = str(exc)
         detail = f" ({text})" if text and text != type(exc).__name__ else ""
@@ -139,9 +139,9 @@ class Client:
         )
         info = template.format(name=type(exc).__name__, detail=detail,
                                connect=self._connect_timeout, read=self._read_timeout)
-        return Outcome(verdict, None, info)
+        return Reply(verdict, None, info)
 
-    def _classify(self, response: httpx.Response) -> Outcome:
+    def _classify(self, response: httpx.Response) -> Reply:
         status = response.status_code
         envelope = _parse_envelope(response.content)
         verdict = _verdict_for(status)
@@ -155,7 +155,7 @@ class Client:
             info = info or f"HTTP {status} {response.reason_phrase}".rstrip()
         retry_after = self._retry_after(response) if verdict is Verdict.RETRY else None
         data = data if verdict is Verdict.SENT else {}
-        return Outcome(verdict, status, _explain(verdict, status, info), data, retry_after)
+        return Reply(verdict, status, _explain(verdict, status, info), data, retry_after)
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         value = response.headers.get("Retry-After", "").strip()
@@ -169,14 +169,14 @@ class Client:
             when = when.replace(tzinfo=UTC)
         return max(0.0, (when - self._clock()).total_seconds())
 
-    def _scrubbed(self, outcome: Outcome) -> Outcome:
+    def _scrubbed(self, reply: Reply) -> Reply:
         # Defence in depth: exception texts and server echoes must not leak the keys.
-        info = outcome.info
+        info = reply.info
         for secret in self._secrets:
             info = info.replace(secret, "***")
-        if info is outcome.info:
-            return outcome
-        return Outcome(outcome.verdict, outcome.status, info, outcome.data, outcome.retry_after)
+        if info is reply.info:
+            return reply
+        return Reply(reply.verdict, reply.status, info, reply.data, reply.retry_after)
 
 
 def _verdict_for(status: int) -> Verdict:

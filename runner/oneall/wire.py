@@ -1,7 +1,10 @@
-"""What crosses the wire: requests to OneAll, placeholders for ids, and classified answers.
+"""What crosses the wire: requests to OneAll, placeholders for ids, and classified replies.
 
-These records are shared by `providers` (which renders them), `client` (which sends them
-and classifies the answer) and the daemon; none of them knows calendars or HTTP libraries.
+Three words, three things: a `Reply` is what came back for one request (or what went
+wrong on the way); its `Verdict` is what that reply means for delivery; the ledger's
+`State` (runner.ledger) is where an (occurrence, account) stands after all its requests.
+These records are shared by `render` (which makes requests), `client` (which sends them
+and classifies the reply) and delivery; none of them knows calendars or HTTP libraries.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 
 class Verdict(enum.Enum):
-    """What an answer (or the lack of one) means for delivery, per DESIGN.md."""
+    """What a reply (or the lack of one) means for delivery, per docs/design.md."""
 
     SENT = "sent"  # 2xx: OneAll accepted it
     RETRY = "retry"  # provably not acted on: connection failure, 429, 503
@@ -51,8 +54,8 @@ class Request:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """A classified answer from OneAll (or from the network when OneAll never answered)."""
+class Reply:
+    """OneAll's reply to one request, classified (or the network's, when OneAll never answered)."""
 
     verdict: Verdict
     status: int | None  # HTTP status; None when no response arrived

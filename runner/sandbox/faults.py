@@ -3,7 +3,7 @@
 A fault replaces the normal answer to a push request. HTTP-code faults answer with that code
 and create nothing; the connection faults reproduce what a client cannot tell apart from
 OneAll being unreachable (`drop`), or from OneAll posting but never answering (`timeout`,
-`reset-after`): the cases the delivery semantics in DESIGN.md are built around.
+`reset-after`): the cases the delivery semantics in docs/design.md are built around.
 
 `refuse` is the one fault a client can prove harmless, and the one that cannot hit the
 request that rolls it: that request already has a connection. So it is answered normally
