@@ -91,7 +91,7 @@ FACES = {
                        "Sandbox", "World", "serve_forever"],
     "runner.delivery": ["Delivery", "Finding", "Sender", "backoff", "claim_request", "deliver",
                         "pull_check", "retry_deadline"],
-    "runner.daemon": ["Daemon", "DaemonOptions", "EventLog"],
+    "runner.daemon": ["CapturedLog", "Daemon", "DaemonOptions", "EventLog", "route_library_logs"],
     "runner.cli": ["Context", "main"],
 }
 

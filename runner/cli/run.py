@@ -11,7 +11,7 @@ from runner.cli import output, wiring
 from runner.cli.context import Context, UsageError
 from runner.cli.moments import moment
 from runner.clock import Clock, ScaledClock, utc_text
-from runner.daemon import Daemon, DaemonOptions, EventLog
+from runner.daemon import Daemon, DaemonOptions, EventLog, route_library_logs
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     log = EventLog(ctx.err, fmt=args.log_format, clock=clock.now)
     options = DaemonOptions(horizon=timedelta(hours=args.horizon), until=until,
                             heartbeat=args.heartbeat)
-    with (wiring.client(args.sandbox, ctx, args.read_timeout) as client,
+    with (route_library_logs(log), wiring.client(args.sandbox, ctx, args.read_timeout) as client,
           wiring.ledger(args, clock.now, log) as ledger):
         ledger.acquire_daemon_lock()
         daemon = Daemon(loader, cal, ledger=ledger, client=client, clock=clock, log=log,

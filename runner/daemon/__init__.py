@@ -4,8 +4,8 @@
 send per account; `watch` notices edits; `heartbeat` and `events` tell the outside.
 """
 
-from runner.daemon.events import EventLog
+from runner.daemon.events import CapturedLog, EventLog, route_library_logs
 from runner.daemon.options import DaemonOptions
 from runner.daemon.service import Daemon
 
-__all__ = ["Daemon", "DaemonOptions", "EventLog"]
+__all__ = ["CapturedLog", "Daemon", "DaemonOptions", "EventLog", "route_library_logs"]

@@ -1,39 +1,135 @@
-"""One line per event, for people (`text`) or machines (`json`).
+"""One line per event, for people (`text`) or machines (`json`), and a capturing log for tests.
 
 Every field is passed explicitly by the caller; nothing here reads the environment, so a
-secret can only appear in a log line if a caller hands it over, and none does.
+secret can only appear in a log line if a caller hands it over, and none does. Moments are
+written one way (`clock.utc_text`), durations the way a calendar writes them (`2h`, `15m`).
+The standard `logging` records of the libraries we run on (APScheduler, httpx) are routed
+here too (`route_library_logs`), so `--log-format json` holds every line the daemon writes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from runner.clock import utc_text
+
+LIBRARY_LOGGERS = ("apscheduler", "httpx", "httpcore")
 
 
 class EventLog:
     """Writes events as `2026-12-01T08:00:00.001Z event key=value ...` or JSON lines."""
 
-    def __init__(self, stream: TextIO, *, fmt: str = "text",
+    def __init__(self, stream: TextIO | None, *, fmt: str = "text",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._stream = stream
         self._json = fmt == "json"
         self._clock = clock
 
     def __call__(self, event: str, **fields: Any) -> None:
+        present = {k: plain(v) for k, v in fields.items() if v is not None and v != ""}
+        self.emit(event, present)
+
+    def emit(self, event: str, fields: dict[str, Any]) -> None:
+        """Write one event whose fields are already plain values."""
+        if self._stream is None:
+            return
         stamp = utc_text(self._clock())
-        present = {k: v for k, v in fields.items() if v is not None and v != ""}
         if self._json:
-            line = json.dumps({"time": stamp, "event": event, **present}, ensure_ascii=False,
+            line = json.dumps({"time": stamp, "event": event, **fields}, ensure_ascii=False,
                               default=str)
         else:
-            parts = " ".join(f"{k}={_text(v)}" for k, v in present.items())
+            parts = " ".join(f"{k}={_text(v)}" for k, v in fields.items())
             line = f"{stamp} {event} {parts}".rstrip()
         self._stream.write(line + "\n")
         self._stream.flush()
+
+
+class CapturedLog(EventLog):
+    """An event log that keeps `(event, fields)` pairs, for tests to assert on events
+    instead of parsing rendered lines (structlog's `capture_logs` is the model)."""
+
+    def __init__(self, stream: TextIO | None = None, **options: Any) -> None:
+        super().__init__(stream, **options)
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def emit(self, event: str, fields: dict[str, Any]) -> None:
+        self.events.append((event, fields))
+        super().emit(event, fields)
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        """The fields of every event called `event`, in order."""
+        return [fields for name, fields in self.events if name == event]
+
+    def has(self, event: str, **fields: Any) -> bool:
+        """Whether some `event` carries all of these fields with these values."""
+        wanted = {k: plain(v) for k, v in fields.items()}
+        return any(all(got.get(k) == v for k, v in wanted.items()) for got in self.named(event))
+
+
+def plain(value: Any) -> Any:
+    """A field value as it is logged: moments in UTC to the millisecond, durations as `2h`."""
+    if isinstance(value, datetime):
+        return utc_text(value)
+    if isinstance(value, timedelta):
+        return duration_text(value)
+    return value
+
+
+def duration_text(span: timedelta) -> str:
+    """`2h`, `15m`, `1h30m`, `90s`, `250ms`: a duration as a calendar writes one."""
+    millis = round(span.total_seconds() * 1000)
+    if millis == 0:
+        return "0s"
+    sign, millis = ("-", -millis) if millis < 0 else ("", millis)
+    if millis % 1000:
+        return f"{sign}{millis}ms" if millis < 60_000 else f"{sign}{millis / 1000:g}s"
+    seconds = millis // 1000
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return sign + "".join(parts)
+
+
+class _ToEventLog(logging.Handler):
+    def __init__(self, log: EventLog) -> None:
+        super().__init__(logging.INFO)
+        self._log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's malformed format string must not stop the daemon
+            message = str(record.msg)
+        self._log("library", logger=record.name, level=record.levelname.lower(), message=message)
+
+
+@contextmanager
+def route_library_logs(log: EventLog, level: int = logging.WARNING) -> Iterator[None]:
+    """While inside, records of APScheduler and httpx at `level` or above go to `log`
+    (and not to Python's last-resort stderr handler, which bypasses the log format)."""
+    handler = _ToEventLog(log)
+    handler.setLevel(level)
+    saved = []
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.propagate, logger.level))
+        logger.addHandler(handler)
+        logger.propagate = False
+        if logger.level == logging.NOTSET or logger.level > level:
+            logger.setLevel(level)
+    try:
+        yield
+    finally:
+        for logger, propagate, old_level in saved:
+            logger.removeHandler(handler)
+            logger.propagate, logger.level = propagate, old_level
 
 
 def _text(value: Any) -> str:

@@ -85,7 +85,7 @@ class Daemon:
         self._signals(loop)
         watch = asyncio.create_task(self.watcher.run(self.reload))
         self.log("started", entries=len(self.calendar.entries), jobs=len(self.jobs.by_due),
-                 horizon=str(self.horizon), commit=self.commit)
+                 horizon=self.horizon, commit=self.commit)
         await self._stop.wait()
         watch.cancel()
         self._scheduler.shutdown(wait=False)
@@ -100,7 +100,7 @@ class Daemon:
         self._stop.set()
 
     async def _finish(self) -> None:
-        self.log("until-reached", until=self.until and self.until.isoformat())
+        self.log("until-reached", until=self.until)
         self.stop()
 
     async def _roll(self) -> None:
@@ -174,7 +174,7 @@ class Daemon:
             if self.ledger.mark(key, entry=occ.entry, account=account, scheduled=occ.due,
                                 endpoint="", state=State.CANCELLED, info=f"cancelled: {why}"):
                 self.log("cancelled", entry=occ.entry, key=key, account=account,
-                         due=occ.due.isoformat(), reason=why)
+                         due=occ.due, reason=why)
 
     def sync(self, changed: set[str] | None = None) -> int:
         """Make the jobs match the calendar within the horizon; return how many changed.
@@ -248,7 +248,7 @@ class Daemon:
         for occ in late:
             self.workers.put(Job(occ))
         if late:
-            self.log("catching-up", occurrences=len(late), since=since.isoformat())
+            self.log("catching-up", occurrences=len(late), since=since)
 
     def _delivered(self, delivery: Delivery) -> None:
         row = delivery.row
@@ -279,7 +279,7 @@ class Daemon:
                  location=row.location, late_ms=lateness, attempts=row.attempts,
                  http_status=row.http_status,
                  info=row.info if row.state is not State.SENT else None,
-                 next_attempt=row.next_attempt and row.next_attempt.isoformat())
+                 next_attempt=row.next_attempt)
 
 
 def _job_id(due: datetime) -> str:

@@ -20,7 +20,7 @@ from datetime import timedelta
 from runner.calendar.expansion import Occurrence, occurrence
 from runner.calendar.model import Calendar
 from runner.clock import Clock
-from runner.daemon.events import EventLog
+from runner.daemon.events import EventLog, duration_text
 from runner.delivery import Delivery, Sender, claim_request, deliver, retry_deadline
 from runner.ledger.contract import Ledger, State
 
@@ -138,7 +138,8 @@ class Workers:
         deadline = retry_deadline(occ, grace) if job.retry else occ.due + grace
         if now > deadline:
             late = (now - occ.due).total_seconds()
-            why = "retry window ended" if job.retry else f"{late:.3f} s late, grace {occ.grace}"
+            why = ("retry window ended" if job.retry
+                   else f"{late:.3f} s late, grace {duration_text(occ.grace)}")
             self._mark(occ, State.MISSED, claim_request(cal, occ)[1].endpoint, why)
             return None
         delivery = await deliver(cal, occ, ledger=self._ledger, client=self._client,
@@ -155,7 +156,7 @@ class Workers:
                                     info=f"{state}: {why}")
         if changed:
             self._log(str(state), entry=occ.entry, key=occ.key, account=occ.account,
-                      due=occ.due.isoformat(), reason=why)
+                      due=occ.due, reason=why)
 
     async def _respect_limit(self, account: str) -> None:
         """Wait until a send to `account` stays within its `rate_limit` (sliding window)."""
