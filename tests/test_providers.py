@@ -16,7 +16,7 @@ import pytest
 from runner.calendar import Calendar
 from runner.calendar.build import build
 from runner.calendar.files import load_text
-from runner.oneall import Ref, Request
+from runner.oneall import ENDPOINTS, Ref, Request
 from runner.oneall.render import fill, render, shown
 
 FB = "923843ec-1749-4cc1-988f-d6963f3b1baa"
@@ -480,3 +480,12 @@ def test_unicode_text_is_kept_as_written() -> None:
           - {id: p, at: "2026-12-01 09:00", to: [fb-page], message: "Grüße ☕❄️ 🎉"}
     """, "p", "fb-page")
     assert got[2] == {"request": {"push": {"page": {"id": "4563453", "message": "Grüße ☕❄️ 🎉"}}}}
+
+
+@pytest.mark.parametrize("key", sorted(ENDPOINTS))
+def test_the_table_writes_and_reads_each_envelope_the_same_way(key: str) -> None:
+    endpoint = ENDPOINTS[key]
+    body = endpoint.wrap({"x": 1})
+    assert endpoint.fields_of(body) == {"x": 1}
+    assert list(body) == ["request"] and list(body["request"]) == ["push"]
+    assert endpoint.nesting[2:] == endpoint.object_key

@@ -52,9 +52,7 @@ def expected_texts(cal: Calendar, row: Row) -> dict[str, str]:
     if entry is None or account is None:
         return {}
     publish = next(r for r in render(cal, entry, account) if r.step == PUBLISH)
-    inner: Any = publish.body["request"]["push"]
-    for key in ENDPOINTS[publish.endpoint].object_key:  # the table says how it is nested
-        inner = inner[key]
+    inner = ENDPOINTS[publish.endpoint].fields_of(publish.body)
     return {k: v for k, v in inner.items() if k in LISTED_TEXT_FIELDS and isinstance(v, str)}
 
 

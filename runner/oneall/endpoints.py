@@ -12,8 +12,9 @@ hard-codes an endpoint.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Source = Literal["doc", "sdk", "inferred"]
 FieldType = Literal["str", "bool", "int", "ids"]  # "ids": list of id strings
@@ -25,6 +26,7 @@ PUSH_PREFIX = "/push/identities/{identity}/"
 PULL_PREFIX = "/pull/identities/{identity}/"
 ATTACHMENTS_FIELD = "attachments"  # doc: a post lists its uploaded media ids here
 CREATE_POST_FIELD = "create_post"  # doc: false uploads Facebook media without posting it
+ENVELOPE = ("request", "push")  # doc, sdk: every push body is {"request": {"push": {...}}}
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Endpoint:
     path_params: tuple[str, ...] = ()  # their shapes: PARAM_SHAPES
     url_fields: tuple[str, ...] = ()  # absolute http(s) URLs, which OneAll fetches or links
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a "str" field's values
-    # Asynchronous uploads: the first answer only says "queued" (QUEUED_RESULT); the outcome
+    # Asynchronous uploads: the first answer only says "queued" (QUEUED_RESULT); the result
     # is posted later to the URL given in this field.
     callback_field: str | None = None
     attachable: Attachable = "no"
@@ -56,6 +58,25 @@ class Endpoint:
         return (PUSH_PREFIX + self.path).format(identity=identity, **params)
 
     @property
+    def nesting(self) -> tuple[str, ...]:
+        """The keys from the body's root down to the fields: ("request", "push", "page")."""
+        return (*ENVELOPE, *self.object_key)
+
+    def wrap(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The request body that carries `fields` for this endpoint."""
+        body: dict[str, Any] = fields
+        for key in reversed(self.nesting):
+            body = {key: body}
+        return body
+
+    def fields_of(self, body: Mapping[str, Any]) -> Any:
+        """The fields inside a body `wrap` made (KeyError if it is not nested so)."""
+        node: Any = body
+        for key in self.nesting:
+            node = node[key]
+        return node
+
+    @property
     def id_field(self) -> str:
         return self.result[0]
 
@@ -65,7 +86,7 @@ class Endpoint:
 
     @property
     def asynchronous(self) -> bool:
-        """Whether the outcome arrives later at `callback_field` instead of in the answer."""
+        """Whether the result arrives later at `callback_field` instead of in the reply."""
         return self.callback_field is not None
 
 

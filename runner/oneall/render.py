@@ -13,7 +13,7 @@ from typing import Any
 
 from runner.calendar import rules
 from runner.calendar.model import Account, Calendar, Entry, Kind, Medium
-from runner.oneall.endpoints import ENDPOINTS, Endpoint
+from runner.oneall.endpoints import ENDPOINTS
 from runner.oneall.wire import Ref, Request
 
 Fields = Mapping[str, Any]
@@ -54,14 +54,7 @@ def _request(step: str, key: str, account: Account, fields: Fields, **params: st
     if unknown:
         raise AssertionError(f"renderer bug: {key} has no fields {sorted(unknown)}")
     return Request(step, key, "POST", endpoint.full_path(account.identity, **params),
-                   _envelope(endpoint, payload), endpoint.id_field, endpoint.asynchronous)
-
-
-def _envelope(endpoint: Endpoint, payload: dict[str, Any]) -> dict[str, Any]:
-    inner: dict[str, Any] = payload
-    for key in reversed(endpoint.object_key):
-        inner = {key: inner}
-    return {"request": {"push": inner}}
+                   endpoint.wrap(payload), endpoint.id_field, endpoint.asynchronous)
 
 
 def _facebook_base(account: Account) -> tuple[str, dict[str, Any]]:

@@ -36,7 +36,7 @@ def parse_json(content_type: str | None, raw: bytes) -> Any:
 def expected_shape(endpoint: Endpoint) -> str:
     """`{"request": {"push": {"page": {...}}}}`, for messages."""
     shape = "{...}"
-    for key in reversed(("request", "push", *endpoint.object_key)):
+    for key in reversed(endpoint.nesting):
         shape = f'{{"{key}": {shape}}}'
     return shape
 
@@ -44,7 +44,7 @@ def expected_shape(endpoint: Endpoint) -> str:
 def unwrap(endpoint: Endpoint, document: Any) -> dict[str, Any]:
     """The object under `request.push.<object_key...>`; the nesting must be exact."""
     node, where = document, "$"
-    for key in ("request", "push", *endpoint.object_key):
+    for key in endpoint.nesting:
         if not isinstance(node, dict):
             raise Refused(400, f"{where} must be an object; the body must be "
                                f"{expected_shape(endpoint)}")
@@ -68,7 +68,7 @@ def check_fields(endpoint: Endpoint, fields: Mapping[str, Any]) -> None:
         *_combinations(endpoint, fields),
     ]
     if problems:
-        where = "$." + ".".join(("request", "push", *endpoint.object_key))
+        where = "$." + ".".join(endpoint.nesting)
         raise Refused(400, f"{where}: " + "; ".join(problems))
 
 
