@@ -21,7 +21,7 @@ from typing import Any
 
 from runner.calendar import Loader
 from runner.clock import Clock, SystemClock
-from runner.daemon import Daemon, DaemonOptions, EventLog
+from runner.daemon import CapturedLog, Daemon, DaemonOptions
 from runner.delivery import Sender
 from runner.ledger import Row, SqliteLedger, State
 from runner.oneall import Client, Credentials
@@ -109,6 +109,7 @@ class Rig:
         self.path = folder / "calendar.yaml"
         self.state = folder / "ledger.sqlite"
         self.log = io.StringIO()
+        self.events = CapturedLog(self.log)  # the last run's events, as (event, fields)
         self.daemon: Daemon | None = None
 
     def write(self, text: str) -> None:
@@ -148,11 +149,16 @@ class Rig:
             loader = Loader([str(self.path)])
             self.daemon = Daemon(loader, loader.load(), ledger=ledger,
                                  client=wrap(client) if wrap else client, clock=clock,
-                                 log=EventLog(self.log, clock=clock.now),
+                                 log=self._log_for(clock),
                                  options=DaemonOptions(**options))
             async with client:
                 await _drive(self.daemon, done, timeout, script, lambda: self.logged(start))
         return self.logged(start)
+
+    def _log_for(self, clock: Clock) -> CapturedLog:
+        """A capturing log for this run (on its clock), writing into the rig's text log too."""
+        self.events = CapturedLog(self.log, clock=clock.now)
+        return self.events
 
     def logged(self, start: int = 0) -> str:
         """The log from character `start` on."""
