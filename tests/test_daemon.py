@@ -263,7 +263,7 @@ def test_lateness_sends_within_grace_once_and_marks_older_missed(rig: Rig,
         post("recent", stamp(now - timedelta(minutes=5)), ["page"], grace="15m"),
         post("old", stamp(now - timedelta(hours=2)), ["page"], grace="15m")]))
 
-    log = asyncio.run(rig.run(rig.settled(("recent", "page"), ("old", "page"))))
+    asyncio.run(rig.run(rig.settled(("recent", "page"), ("old", "page"))))
 
     rows = rig.rows()
     assert sorted(rows) == [("old", "page"), ("recent", "page")]
@@ -371,8 +371,8 @@ def test_an_edit_that_moves_a_post_into_the_past_meets_the_lateness_policy(
                             post("beta", stamp(now - timedelta(hours=2)), ["page"])]))
         assert await daemon.reload("test") is True
 
-    log = asyncio.run(rig.run(rig.settled(("alpha", "page"), ("beta", "page")), script=move,
-                              timeout=5))
+    asyncio.run(rig.run(rig.settled(("alpha", "page"), ("beta", "page")), script=move,
+                        timeout=5))
 
     rows = rig.rows()
     assert rows[("alpha", "page")].state is State.SENT
@@ -440,7 +440,7 @@ def test_a_short_horizon_rolls_on_without_losing_or_repeating_a_post(rig: Rig,
     # A 2 s horizon rolls every 0.5 s, in a thread, while posts fire every 0.3 s.
     entries = [post(f"p{i}", soon(0.5 + 0.3 * i), ["tw"]) for i in range(12)]
     rig.write(calendar(entries))
-    log = asyncio.run(rig.run(rig.settled(*((f"p{i}", "tw") for i in range(12))),
-                              horizon=timedelta(seconds=2)))
+    asyncio.run(rig.run(rig.settled(*((f"p{i}", "tw") for i in range(12))),
+                        horizon=timedelta(seconds=2)))
     assert created(sandbox) == Counter({(f"p{i}", "tw"): 1 for i in range(12)})
     assert rig.events.named("skipped") == []  # nothing was scheduled twice
