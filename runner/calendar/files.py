@@ -17,17 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from runner.calendar.strict_yaml import (
-    DEEP,
-    MAX_DEPTH,
-    NO_REFERENCES,
-    TABS,
-    Path_,
-    Position,
-    byte_place,
-    parse,
-    place,
-)
+from runner.calendar.positions import TABS, Position, byte_place, place
+from runner.calendar.strict_yaml import DEEP, MAX_DEPTH, NO_REFERENCES, Path_, parse
 from runner.errors import InvalidCalendar, Problem
 
 __all__ = [

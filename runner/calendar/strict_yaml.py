@@ -11,28 +11,23 @@ Reading files and checking their size and encoding is `runner.calendar.files`'s 
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from runner.calendar.positions import TABS, Position, byte_place, tab_problems
 from runner.errors import Problem
 
 Path_ = tuple[str | int, ...]
-Position = tuple[int, int]
 
 MAX_DEPTH = 64
 NO_REFERENCES = "anchors and aliases are not allowed in a calendar; write the value out"
 DEEP = f"nested deeper than {MAX_DEPTH} levels"
-TABS = "tab characters are not allowed outside quoted strings"
 
-# libyaml's own idea of a line break; used for every position we compute, so that ours
-# agree with the ones libyaml reports for the same file.
-_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _TOKEN_NAME = re.compile(r"<([a-z ]+)>")
 
 _KEYWORDS: dict[str, Any] = {
@@ -73,7 +68,7 @@ def parse(raw: bytes, file: str) -> Parsed:
     except yaml.YAMLError as error:  # reader errors; the encoding check should prevent them
         builder.problems.append(Problem(file, 1, 1, message=f"unreadable YAML: {error}"))
     empty = builder.documents == 0 and not builder.problems
-    problems = (*builder.problems, *_tab_problems(raw, file, until))
+    problems = (*builder.problems, *tab_problems(raw, file, until, _quoted_spans(raw)))
     return Parsed(builder.root, builder.positions, builder.key_positions, problems, empty)
 
 
@@ -90,19 +85,6 @@ def _resolve(text: str) -> Any:
     if _HEX.fullmatch(text):
         return int(text[2:], 16)
     return float(text) if _FLOAT.fullmatch(text) else text
-
-
-def place(before: str) -> Position:
-    """Line and column just after `before`, the text preceding some point of the file."""
-    line, start = 1, 0
-    for match in _BREAKS.finditer(before):
-        line, start = line + 1, match.end()
-    return line, len(before) - start + 1
-
-
-def byte_place(raw: bytes, offset: int) -> Position:
-    """Line and column of a byte offset into UTF-8 text."""
-    return place(raw[:offset].decode("utf-8", "replace"))
 
 
 def _mark(mark: Any) -> Position:
@@ -300,28 +282,3 @@ def _quoted_spans(raw: bytes) -> list[tuple[int, int]]:
     except yaml.YAMLError:
         pass  # the parse reports it; tabs before that point are still checked
     return spans
-
-
-def _outside_quotes(raw: bytes, offsets: Iterable[int]) -> Iterator[int]:
-    spans = _quoted_spans(raw)
-    starts = [start for start, _ in spans]
-    for offset in offsets:
-        inside = bisect.bisect_right(starts, offset) - 1
-        if inside < 0 or offset >= spans[inside][1]:
-            yield offset
-
-
-def _tab_problems(raw: bytes, file: str, until: int) -> list[Problem]:
-    """A problem for the first tab outside quoted strings on each line, up to byte `until`."""
-    if b"\t" not in raw[: until + 1]:
-        return []
-    tabs = (match.start() for match in re.finditer(b"\t", raw[: until + 1]))
-    problems: dict[int, Problem] = {}
-    line, col, last = 1, 1, 0
-    for offset in _outside_quotes(raw, tabs):  # counted on from the last tab: linear time
-        segment = raw[last:offset].decode("utf-8", "replace")
-        breaks = list(_BREAKS.finditer(segment))
-        col = len(segment) - breaks[-1].end() + 1 if breaks else col + len(segment)
-        line, last = line + len(breaks), offset
-        problems.setdefault(line, Problem(file, line, col, message=TABS, hint="indent with spaces"))
-    return list(problems.values())
