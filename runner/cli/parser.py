@@ -113,4 +113,16 @@ def build() -> argparse.ArgumentParser:
                    help="liveness file rewritten every 5 s: pid, alive_at, last_fire, attention")
     p.add_argument("--horizon", type=float, default=48.0, metavar="HOURS",
                    help="how far ahead occurrences are loaded into the scheduler")
+    _telling(p)
     return parser
+
+
+def _telling(p: argparse.ArgumentParser) -> None:
+    """`run`'s options for telling the outside: alerts, the dead-man ping, metrics."""
+    p.add_argument("--notify", action="append", default=[], metavar="URL",
+                   help="post a Slack-compatible message (also Mattermost, Rocket.Chat, Discord's "
+                        "/slack) for each event that needs a person; repeatable "
+                        "(default: $PUSHCAL_NOTIFY, space-separated)")
+    p.add_argument("--notify-json", action="append", default=[], metavar="URL",
+                   help="post the generic JSON event, signed with HMAC-SHA256 when "
+                        "$PUSHCAL_NOTIFY_SECRET is set; repeatable (default: $PUSHCAL_NOTIFY_JSON)")

@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from runner.calendar import Loader
-from runner.cli import output, wiring
+from runner.cli import observers, output, wiring
 from runner.cli.context import Context, UsageError
 from runner.cli.moments import moment
 from runner.clock import Clock, ScaledClock, utc_text
@@ -29,7 +29,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     log = EventLog(ctx.err, fmt=args.log_format, clock=clock.now)
     options = DaemonOptions(horizon=timedelta(hours=args.horizon), until=until,
                             heartbeat=args.heartbeat)
-    with (route_library_logs(log), wiring.client(args.sandbox, ctx, args.read_timeout) as client,
+    with (route_library_logs(log), observers.telling(args, ctx.env, log),
+          wiring.client(args.sandbox, ctx, args.read_timeout) as client,
           wiring.ledger(args, clock.now, log) as ledger):
         ledger.acquire_daemon_lock()
         daemon = Daemon(loader, cal, ledger=ledger, client=client, clock=clock, log=log,

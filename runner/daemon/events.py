@@ -5,18 +5,25 @@ secret can only appear in a log line if a caller hands it over, and none does. M
 written one way (`clock.utc_text`), durations the way a calendar writes them (`2h`, `15m`).
 The standard `logging` records of the libraries we run on (APScheduler, httpx) are routed
 here too (`route_library_logs`), so `--log-format json` holds every line the daemon writes.
+
+The log is also the daemon's observer interface: `observe` adds a function that receives
+every event (name and plain fields) as it is written. Alerts, metrics and the dead-man ping
+listen there, so the daemon tells them nothing it does not also tell the log, and a new
+event (`ledger-lost` from a server ledger, say) reaches them without touching the daemon.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from runner.clock import utc_text
+
+Observer = Callable[[str, Mapping[str, Any]], None]
 
 LIBRARY_LOGGERS = ("apscheduler", "httpx", "httpcore")
 
@@ -29,10 +36,22 @@ class EventLog:
         self._stream = stream
         self._json = fmt == "json"
         self._clock = clock
+        self._observers: list[Observer] = []
+
+    def observe(self, observer: Observer) -> None:
+        """Call `observer(event, fields)` for every event from now on. It must be quick and
+        never block (hand work to a thread); an exception it raises is logged, not raised."""
+        self._observers.append(observer)
 
     def __call__(self, event: str, **fields: Any) -> None:
         present = {k: plain(v) for k, v in fields.items() if v is not None and v != ""}
         self.emit(event, present)
+        for observer in self._observers:
+            try:
+                observer(event, present)
+            except Exception as error:  # an observer's bug must never stop a delivery
+                if event != "observer-error":
+                    self.emit("observer-error", {"event": event, "error": repr(error)})
 
     def emit(self, event: str, fields: dict[str, Any]) -> None:
         """Write one event whose fields are already plain values."""
