@@ -22,6 +22,7 @@ from typing import Any
 from runner.calendar import Loader
 from runner.clock import Clock, SystemClock
 from runner.daemon import CapturedLog, Daemon, DaemonOptions
+from runner.daemon.events import Observer
 from runner.delivery import Sender
 from runner.ledger import Row, SqliteLedger, State
 from runner.oneall import Client, Credentials
@@ -132,7 +133,7 @@ class Rig:
     async def run(self, done: Callable[[], bool] | None = None, *, clock: Clock | None = None,
                   timeout: float = 20.0, read_timeout: float = 30.0,
                   script: Script | None = None, wrap: Callable[[Client], Sender] | None = None,
-                  **options: Any) -> str:
+                  observers: Iterable[Observer] = (), **options: Any) -> str:
         """One daemon lifetime: run until `done()` (or the daemon's own `until`), then stop.
 
         `script` runs once the daemon has started (to edit the calendar, reload, ...); `wrap`
@@ -147,9 +148,12 @@ class Rig:
         with SqliteLedger(self.state, clock=clock.now) as ledger:
             ledger.acquire_daemon_lock()
             loader = Loader([str(self.path)])
+            log = self._log_for(clock)
+            for observer in observers:  # alerts, metrics, ping: what `pushcal run` adds
+                log.observe(observer)
             self.daemon = Daemon(loader, loader.load(), ledger=ledger,
                                  client=wrap(client) if wrap else client, clock=clock,
-                                 log=self._log_for(clock),
+                                 log=log,
                                  options=DaemonOptions(**options))
             async with client:
                 await _drive(self.daemon, done, timeout, script, lambda: self.logged(start))

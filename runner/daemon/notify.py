@@ -79,6 +79,7 @@ class Notifier:
         self._clock = clock
         self._queue: queue.Queue[object] = queue.Queue(self.settings.capacity)
         self._closing = threading.Event()
+        self._deadline = float("inf")  # set by `close`: nothing is tried after it
         self._thread = threading.Thread(target=self._run, name="pushcal-notify", daemon=True)
         self.sent = 0  # messages delivered (for tests and the bench)
 
@@ -100,6 +101,7 @@ class Notifier:
 
     def close(self) -> None:
         """Send what is queued (for up to `flush` seconds), then stop the thread."""
+        self._deadline = time.monotonic() + self.settings.flush
         self._closing.set()
         with contextlib.suppress(queue.Full):
             self._queue.put(_STOP, timeout=self.settings.flush)
@@ -149,7 +151,8 @@ class Notifier:
         delay, why = self.settings.backoff, ""
         for attempt in range(1, self.settings.attempts + 1):
             try:
-                with _OPENER.open(self._request(target, body), timeout=self.settings.timeout):
+                timeout = min(self.settings.timeout, max(0.1, self._remaining()))
+                with _OPENER.open(self._request(target, body), timeout=timeout):
                     return True
             except urllib.error.HTTPError as error:
                 why = f"HTTP {error.code}"
@@ -157,12 +160,15 @@ class Notifier:
                     break  # the webhook refuses this message: sending it again will not help
             except (OSError, ValueError) as error:
                 why = type(error).__name__ + (f": {error.reason}" if hasattr(error, "reason") else "")
-            # Shutting down: one try each, so a hanging webhook cannot hold the exit up.
-            if attempt == self.settings.attempts or self._closing.wait(delay):
+            if attempt == self.settings.attempts or self._remaining() <= 0:
                 break
+            self._closing.wait(delay)  # shutting down: try again at once, within `flush`
             delay *= 2
         self._log("alert-failed", target=target.host, attempts=attempt, reason=why)
         return False
+
+    def _remaining(self) -> float:
+        return self._deadline - time.monotonic()
 
     def _request(self, target: Target, body: bytes) -> urllib.request.Request:
         headers = {"Content-Type": "application/json", "User-Agent": f"pushcal/{__version__}"}
