@@ -82,7 +82,8 @@ def test_a_library_outside_its_room_is_refused_by_ruff(tmp_path: Path, module: s
 
 FACES = {
     "runner.calendar": ["Account", "Calendar", "Entry", "Kind", "Loader", "Medium", "Occurrence",
-                        "Repeat", "expand", "instants", "load", "occurrence"],
+                        "Repeat", "Source", "expand", "instants", "load", "occurrence",
+                        "read_sources"],
     "runner.ledger": ["CLAIMABLE", "NEEDS_A_HUMAN", "SETTLED", "ClaimRequest", "Event", "Ledger",
                       "LedgerError", "Row", "SqliteLedger", "State"],
     "runner.oneall": ["ENDPOINTS", "Client", "Credentials", "CredentialsError", "Endpoint",

@@ -4,10 +4,10 @@ Pure but for reading files. The only user of PyYAML (`strict_yaml`) and jsonsche
 """
 
 from runner.calendar.expansion import Occurrence, expand, instants, occurrence
-from runner.calendar.loader import Loader, load
+from runner.calendar.loader import Loader, Source, load, read_sources
 from runner.calendar.model import Account, Calendar, Entry, Kind, Medium, Repeat
 
 __all__ = [
     "Account", "Calendar", "Entry", "Kind", "Loader", "Medium", "Occurrence", "Repeat",
-    "expand", "instants", "load", "occurrence",
+    "Source", "expand", "instants", "load", "occurrence", "read_sources",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import pathlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,12 +12,26 @@ from runner.calendar.build import Memo, build
 from runner.calendar.builder import Findings
 from runner.calendar.files import Document
 from runner.calendar.model import Calendar
-from runner.errors import InvalidCalendar
+from runner.errors import InvalidCalendar, Problem
+
+Source = tuple[str, bytes]  # a calendar file's display name and its bytes
 
 
 def load(paths: Sequence[str]) -> Calendar:
     """Read, check and build the calendar at `paths` (files or directories)."""
     return Loader(paths).load()
+
+
+def read_sources(paths: Sequence[str]) -> tuple[list[Source], list[Problem]]:
+    """The name and bytes of every calendar file at `paths`, and what could not be read."""
+    files, problems = source.files_and_problems(paths)
+    found: list[Source] = []
+    for path, name in files:
+        try:
+            found.append((name, source.read_file(path, name)))
+        except InvalidCalendar as error:
+            problems.extend(error.problems)
+    return found, problems
 
 
 @dataclass(frozen=True)
@@ -41,11 +54,16 @@ class Loader:
 
     def load(self) -> Calendar:
         """The calendar as the files are now; InvalidCalendar with every problem otherwise."""
-        files, problems = source.files_and_problems(self.paths)
+        return self.load_sources(*read_sources(self.paths))
+
+    def load_sources(self, sources: Sequence[Source], problems: Sequence[Problem] = ()) -> Calendar:
+        """The calendar these files' bytes make (read from git, say), reusing the work done
+        for any file whose name and bytes were loaded before; InvalidCalendar otherwise."""
+        problems = list(problems)
         loaded: list[_Loaded] = []
-        for path, name in files:
+        for name, raw in sources:
             try:
-                loaded.append(self._file(path, name))
+                loaded.append(self._file(raw, name))
             except InvalidCalendar as error:
                 problems.extend(error.problems)
         if problems:
@@ -57,8 +75,7 @@ class Loader:
         return build([f.doc for f in loaded], [f.findings for f in loaded],
                      [f.digest for f in loaded], self._memo)
 
-    def _file(self, path: pathlib.Path, name: str) -> _Loaded:
-        raw = source.read_file(path, name)
+    def _file(self, raw: bytes, name: str) -> _Loaded:
         digest = hashlib.sha256(raw).hexdigest()
         cached = self._files.get(name)
         if cached is None or cached.digest != digest:

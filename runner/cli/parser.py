@@ -20,7 +20,10 @@ MODULES = {
     "status": "runner.cli.status", "history": "runner.cli.history",
     "resolve": "runner.cli.resolve", "check": "runner.cli.check",
     "sandbox": "runner.cli.sandbox", "run": "runner.cli.run",
+    "diff": "runner.cli.diff",
 }
+REVIEW_STATE_HELP = ("show what the ledger recorded for each delivery; FILE defaults as for "
+                     "plan ($PUSHCAL_STATE, else $XDG_STATE_HOME/pushcal/ledger.sqlite)")
 
 
 def _sending(p: argparse.ArgumentParser) -> None:
@@ -31,6 +34,36 @@ def _sending(p: argparse.ArgumentParser) -> None:
                         "unless --state is given)")
     p.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS",
                    help="how long to wait for OneAll's answer before the outcome is unknown")
+
+
+def _window(p: argparse.ArgumentParser, days: int) -> None:
+    """--from/--to: the window that keeps endless repetitions finite."""
+    p.add_argument("--from", dest="start", metavar="TIME",
+                   help="window start: ISO 8601 with Z or an offset, or a wall time in the "
+                        "calendar's zone (default: now)")
+    p.add_argument("--to", dest="end", metavar="TIME", help=f"window end (default: {days} days on)")
+
+
+def _review(p: argparse.ArgumentParser, days: int) -> None:
+    """What the review commands share: the window, the ledger view, colour."""
+    _window(p, days)
+    p.add_argument("--state", nargs="?", const="", metavar="FILE", help=REVIEW_STATE_HELP)
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the text (default auto: on a terminal, unless NO_COLOR is set)")
+
+
+def _reviews(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands that show the schedule for review."""
+    p = sub.add_parser("diff", help="what a change does to the schedule, per delivery")
+    p.add_argument("args", nargs="*", metavar="[BASE [HEAD]] [PATH...]",
+                   help="revisions (default: the merge base with the upstream branch, and the "
+                        "working tree), then calendar paths (default: .)")
+    p.add_argument("-C", dest="directory", default=".", metavar="DIR",
+                   help="run as if started in DIR (paths are relative to it)")
+    p.add_argument("--format", choices=("text", "markdown", "json", "github"), default="text",
+                   help="github: notices on the changed lines, and the Markdown as the job "
+                        "summary ($GITHUB_STEP_SUMMARY)")
+    _review(p, 90)
 
 
 def build() -> argparse.ArgumentParser:
@@ -114,6 +147,7 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--horizon", type=float, default=48.0, metavar="HOURS",
                    help="how far ahead occurrences are loaded into the scheduler")
     _telling(p)
+    _reviews(sub)
     return parser
 
 

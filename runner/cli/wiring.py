@@ -16,6 +16,7 @@ from pathlib import Path
 
 from runner.cli.context import Context
 from runner.daemon.events import EventLog
+from runner.ledger.contract import Row
 from runner.ledger.sqlite import SqliteLedger
 from runner.oneall.client import Client
 from runner.oneall.credentials import Credentials
@@ -27,6 +28,16 @@ def existing_states(path: Path, ctx: Context) -> dict[tuple[str, str], str]:
         return {}
     with SqliteLedger(path, clock=ctx.clock) as ledger:
         return {(r.key, r.account): str(r.state) for r in ledger.rows()}
+
+
+def existing_rows(path: Path, ctx: Context) -> dict[tuple[str, str], Row]:
+    """The ledger's rows by (key, account), read only; the ledger must exist."""
+    from runner.errors import PushcalError
+
+    if not path.exists():
+        raise PushcalError(f"no ledger at {path}; give --state FILE, or run something first")
+    with SqliteLedger(path, clock=ctx.clock) as ledger:
+        return {(r.key, r.account): r for r in ledger.rows()}
 
 
 @contextmanager

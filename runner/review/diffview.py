@@ -1,0 +1,88 @@
+"""`pushcal diff` for people: text for the terminal (colour optional) and Markdown for a
+pull-request comment, both grouped by local day. Pure: a `Review` in, text out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from runner.review.changes import Change, What
+from runner.review.lines import PLAIN, Style, clock, details, target
+from runner.review.review import Review
+
+_RED, _GREEN, _YELLOW, _BOLD, _DIM, _OFF = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
+_COLOURED = Style(lambda t: f"{_RED}{t}{_OFF}", lambda t: f"{_GREEN}{t}{_OFF}")
+_TINT = {What.ADDED: _GREEN, What.TARGET_ADDED: _GREEN, What.ENABLED: _GREEN,
+         What.REMOVED: _RED, What.TARGET_REMOVED: _RED, What.DISABLED: _RED}
+
+
+def text(review: Review, colour: bool = False) -> str:
+    """Day headers, one line per changed delivery with its details below, a summary last."""
+    style = _COLOURED if colour else PLAIN
+
+    def paint(code: str, words: str) -> str:
+        return f"{code}{words}{_OFF}" if colour else words
+
+    out = [paint(_RED, p.render()) for p in review.problems]
+    for when, changes in review.by_day():
+        out.append(paint(_BOLD, f"{when:%a %Y-%m-%d}"))
+        for change in changes:
+            what = ", ".join(paint(_TINT.get(w, _YELLOW), str(w)) for w in change.what)
+            out.append(f"  {clock(change.when)}  {target(change.slot)}  {what}")
+            out += [f"      {label}: {line}" for label, line in details(change, style)]
+            out += [f"      {paint(_DIM, 'ledger')}: {line}" for line in _ledger(review, change)]
+    out.append(review.summary())
+    return "\n".join(out) + "\n"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def _wrap(mark: str) -> Callable[[str], str]:
+    """Markdown emphasis around the words only: `** now**` would not render as bold."""
+    def wrapped(words: str) -> str:
+        core = words.strip()
+        if not core:
+            return words
+        lead = words[:len(words) - len(words.lstrip())]
+        return f"{lead}{mark}{core}{mark}{words[len(lead) + len(core):]}"
+    return wrapped
+
+
+_MD = Style(_wrap("~~"), _wrap("**"), lambda t: _escape(t), "→")
+
+
+def markdown(review: Review) -> str:
+    """A pull-request comment: the summary first, then each day's changes as a list."""
+    out = [f"**pushcal diff**: {review.summary()}", ""]
+    if review.problems:
+        out.append(f"**Validation problems this change introduces ({len(review.problems)}):**")
+        out += [f"- {_escape(p.render())}" for p in review.problems]
+        out.append("")
+    for when, changes in review.by_day():
+        out += [f"#### {when:%a %Y-%m-%d}", ""]
+        for change in changes:
+            slot = change.slot
+            out.append(f"- **{clock(change.when)}** `{slot.occurrence.key}` → "
+                       f"**{_escape(slot.occurrence.account)}** ({slot.provider}): "
+                       f"{', '.join(str(w) for w in change.what)}")
+            out += [f"  - {label}: {line}" for label, line in details(change, _MD)]
+            out += [f"  - ledger: {_escape(line)}" for line in _ledger(review, change)]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _ledger(review: Review, change: Change) -> list[str]:
+    """`sent: already sent: ...`, when --state was given and the ledger has a row."""
+    if review.rows is None:
+        return []
+    row = review.rows.get(change.key)
+    if row is None:
+        return ["not recorded yet"]
+    note = review.notes.get(change.key)
+    return [f"{row.state}: {note}" if note else str(row.state)]
+
+
+def _escape(words: str) -> str:
+    """Markdown-inert text; `@name` would notify a GitHub user, so the @ is split off."""
+    return _MD_SPECIAL.sub(r"\\\1", words).replace("@", "@<!-- -->")
