@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from runner.cli.context import UsageError
+from runner.daemon import Daemon
 from runner.daemon.alerts import Commands
 from runner.daemon.events import EventLog
+from runner.daemon.metrics import Metrics
 from runner.daemon.notify import Notifier, Target
+from runner.delivery import Sender
+from runner.ledger import Ledger
 
 SECRET_ENV = "PUSHCAL_NOTIFY_SECRET"
 KEY_ENVS = ("ONEALL_PRIVATE_KEY", SECRET_ENV)  # scrubbed from every alert body, just in case
@@ -46,19 +51,68 @@ def commands(args: argparse.Namespace) -> Commands:
     return Commands(" ".join(shlex.quote(p) for p in args.paths), state)
 
 
+def listen_address(text: str, option: str) -> tuple[str, int]:
+    """`HOST:PORT`, `[V6]:PORT` or a bare `PORT` (loopback) as (host, port)."""
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"{option} takes HOST:PORT (or a port, on loopback), not {text!r}")
+    return host, int(port)
+
+
+def check(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """Refuse bad observer options before anything starts (usage errors, exit 2)."""
+    targets(args, env)
+    if args.metrics:
+        listen_address(args.metrics, "--metrics")
+
+
+@dataclass
+class Outside:
+    """The observers one daemon run uses; `attach` gives them the running daemon."""
+
+    notifier: Notifier | None = None
+    metrics: Metrics | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def sender(self, client: Sender) -> Sender:
+        """The client the daemon sends through (timed, when there are metrics)."""
+        return client if self.metrics is None else self.metrics.sender(client)
+
+    def attach(self, daemon: Daemon, ledger: Ledger) -> None:
+        """Point the scrape-time readings at the daemon and its ledger."""
+        if self.metrics is not None:
+            present = self.metrics.present
+            present.depths, present.next_fire = daemon.workers.depths, daemon.jobs.next_due
+            present.ledger = ledger
+            present.provider_of = lambda account: daemon.calendar.accounts[account].provider
+
+
 @contextmanager
-def telling(args: argparse.Namespace, env: Mapping[str, str], log: EventLog) -> Iterator[None]:
+def telling(args: argparse.Namespace, env: Mapping[str, str], log: EventLog) -> Iterator[Outside]:
     """Start the observers `args` ask for; close them (flushing alerts) on the way out."""
+    outside = Outside()
     found: Sequence[Target] = targets(args, env)
-    notifier = None
+    metrics_at = listen_address(args.metrics, "--metrics") if args.metrics else None
     if found:
         secret = env.get(SECRET_ENV)
-        notifier = Notifier(found, commands=commands(args), log=log,
-                            secret=secret.encode() if secret else None,
-                            redact=[env.get(name, "") for name in KEY_ENVS]).start()
-        log.observe(notifier)
+        outside.notifier = Notifier(found, commands=commands(args), log=log,
+                                    secret=secret.encode() if secret else None,
+                                    redact=[env.get(name, "") for name in KEY_ENVS]).start()
+        log.observe(outside.notifier)
+        outside.closers.append(outside.notifier.close)
     try:
-        yield
+        if metrics_at is not None:
+            outside.metrics = Metrics()
+            log.observe(outside.metrics)
+            stop, port = outside.metrics.serve(*metrics_at)
+            outside.closers.insert(0, stop)
+            log("metrics-listening", url=f"http://{_host(metrics_at[0])}:{port}/metrics")
+        yield outside
     finally:
-        if notifier is not None:
-            notifier.close()
+        for close in outside.closers:
+            close()
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -160,3 +160,6 @@ def _telling(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notify-json", action="append", default=[], metavar="URL",
                    help="post the generic JSON event, signed with HMAC-SHA256 when "
                         "$PUSHCAL_NOTIFY_SECRET is set; repeatable (default: $PUSHCAL_NOTIFY_JSON)")
+    p.add_argument("--metrics", metavar="HOST:PORT",
+                   help="serve Prometheus metrics at http://HOST:PORT/metrics "
+                        "(a bare PORT listens on 127.0.0.1)")

@@ -18,6 +18,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Validate, open the ledger (refusing a second daemon), publish until stopped."""
     if args.rehearse and not args.sandbox:
         raise UsageError("--rehearse plays the calendar on virtual time: it needs --sandbox")
+    observers.check(args, ctx.env)
     loader = Loader(args.paths)
     cal = loader.load()
     start = moment(args.start, cal, "--from") if args.start else ctx.clock()
@@ -29,12 +30,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     log = EventLog(ctx.err, fmt=args.log_format, clock=clock.now)
     options = DaemonOptions(horizon=timedelta(hours=args.horizon), until=until,
                             heartbeat=args.heartbeat)
-    with (route_library_logs(log), observers.telling(args, ctx.env, log),
+    with (route_library_logs(log), observers.telling(args, ctx.env, log) as outside,
           wiring.client(args.sandbox, ctx, args.read_timeout) as client,
           wiring.ledger(args, clock.now, log) as ledger):
         ledger.acquire_daemon_lock()
-        daemon = Daemon(loader, cal, ledger=ledger, client=client, clock=clock, log=log,
-                        options=options)
+        daemon = Daemon(loader, cal, ledger=ledger, client=outside.sender(client), clock=clock,
+                        log=log, options=options)
+        outside.attach(daemon, ledger)
 
         async def main() -> int:
             async with client:

@@ -68,6 +68,10 @@ class Workers:
     def backlog(self) -> int:
         return sum(q.qsize() for q in self._queues.values())
 
+    def depths(self) -> dict[str, int]:
+        """Occurrences waiting per account (for metrics: safe from a scrape thread)."""
+        return {account: q.qsize() for account, q in list(self._queues.items())}
+
     async def stop(self, timeout: float) -> int:
         """Stop claiming; let deliveries in flight finish for up to `timeout` seconds, then
         cancel them (they are recorded `unknown`). Returns how many were cut off."""
