@@ -68,7 +68,7 @@ def test_an_upward_or_forbidden_import_breaks_a_contract(tmp_path: Path, module:
 @pytest.mark.parametrize("module, library", [
     ("calendar/model.py", "yaml"), ("calendar/build.py", "jsonschema"),
     ("delivery/deliver.py", "httpx"), ("daemon/workers.py", "apscheduler"),
-    ("cli/status.py", "sqlite3"),
+    ("cli/status.py", "sqlite3"), ("daemon/workers.py", "prometheus_client"),
 ])
 def test_a_library_outside_its_room_is_refused_by_ruff(tmp_path: Path, module: str,
                                                        library: str) -> None:

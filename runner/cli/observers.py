@@ -1,6 +1,6 @@
 """What `pushcal run` tells the outside, built from its options and environment.
 
-Each piece (alerts now; the ping and metrics beside them) is an observer of the daemon's
+Each piece (alerts, the dead-man ping, metrics) is an observer of the daemon's
 event log, started before the daemon and closed after it, so the daemon stops first and its
 last words (`stopped`) still go out.
 """
@@ -20,6 +20,7 @@ from runner.daemon.alerts import Commands
 from runner.daemon.events import EventLog
 from runner.daemon.metrics import Metrics
 from runner.daemon.notify import Notifier, Target
+from runner.daemon.ping import Ping, heartbeat_fresh, ledger_answers
 from runner.delivery import Sender
 from runner.ledger import Ledger
 
@@ -63,6 +64,10 @@ def listen_address(text: str, option: str) -> tuple[str, int]:
 def check(args: argparse.Namespace, env: Mapping[str, str]) -> None:
     """Refuse bad observer options before anything starts (usage errors, exit 2)."""
     targets(args, env)
+    if args.ping:
+        checked_url(args.ping, "--ping")
+        if args.ping_every <= 0:
+            raise UsageError(f"--ping-every takes a number of seconds above 0, not {args.ping_every:g}")
     if args.metrics:
         listen_address(args.metrics, "--metrics")
 
@@ -73,6 +78,7 @@ class Outside:
 
     notifier: Notifier | None = None
     metrics: Metrics | None = None
+    ping: Ping | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def sender(self, client: Sender) -> Sender:
@@ -80,7 +86,12 @@ class Outside:
         return client if self.metrics is None else self.metrics.sender(client)
 
     def attach(self, daemon: Daemon, ledger: Ledger) -> None:
-        """Point the scrape-time readings at the daemon and its ledger."""
+        """Point the scrape-time readings and the ping's health checks at the daemon."""
+        if self.ping is not None:
+            self.ping.checks.append(ledger_answers(ledger))
+            beat = daemon.options.heartbeat
+            if beat is not None:  # three missed beats: the daemon cannot write it
+                self.ping.checks.append(heartbeat_fresh(beat, 3 * daemon.options.heartbeat_every))
         if self.metrics is not None:
             present = self.metrics.present
             present.depths, present.next_fire = daemon.workers.depths, daemon.jobs.next_due
@@ -101,6 +112,10 @@ def telling(args: argparse.Namespace, env: Mapping[str, str], log: EventLog) -> 
                                     redact=[env.get(name, "") for name in KEY_ENVS]).start()
         log.observe(outside.notifier)
         outside.closers.append(outside.notifier.close)
+    if args.ping:
+        outside.ping = Ping(args.ping, every=args.ping_every, log=log)
+        log.observe(outside.ping)
+        outside.closers.insert(0, outside.ping.close)
     try:
         if metrics_at is not None:
             outside.metrics = Metrics()

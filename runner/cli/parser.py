@@ -160,6 +160,10 @@ def _telling(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notify-json", action="append", default=[], metavar="URL",
                    help="post the generic JSON event, signed with HMAC-SHA256 when "
                         "$PUSHCAL_NOTIFY_SECRET is set; repeatable (default: $PUSHCAL_NOTIFY_JSON)")
+    p.add_argument("--ping", metavar="URL",
+                   help="dead-man ping: POST to URL every --ping-every seconds while healthy, "
+                        "to URL/fail when the ledger, calendar or heartbeat is not (healthchecks.io)")
+    p.add_argument("--ping-every", type=float, default=60.0, metavar="SECONDS")
     p.add_argument("--metrics", metavar="HOST:PORT",
                    help="serve Prometheus metrics at http://HOST:PORT/metrics "
                         "(a bare PORT listens on 127.0.0.1)")
