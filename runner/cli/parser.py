@@ -20,7 +20,7 @@ MODULES = {
     "status": "runner.cli.status", "history": "runner.cli.history",
     "resolve": "runner.cli.resolve", "check": "runner.cli.check",
     "sandbox": "runner.cli.sandbox", "run": "runner.cli.run",
-    "diff": "runner.cli.diff",
+    "diff": "runner.cli.diff", "agenda": "runner.cli.agenda",
 }
 REVIEW_STATE_HELP = ("show what the ledger recorded for each delivery; FILE defaults as for "
                      "plan ($PUSHCAL_STATE, else $XDG_STATE_HOME/pushcal/ledger.sqlite)")
@@ -64,6 +64,12 @@ def _reviews(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="github: notices on the changed lines, and the Markdown as the job "
                         "summary ($GITHUB_STEP_SUMMARY)")
     _review(p, 90)
+
+    p = sub.add_parser("agenda", help="one line per delivery, grouped by day")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--account", action="append", metavar="NAME",
+                   help="only this account (repeat for several)")
+    _review(p, 30)
 
 
 def build() -> argparse.ArgumentParser:
