@@ -51,9 +51,15 @@ def _scale(figures: dict[str, Any]) -> None:
     assert figures["peak_rss_mb"] > 0
 
 
+def _diff(figures: dict[str, Any]) -> None:
+    assert figures["entries"] == 500
+    assert figures["changes"] >= 1  # the edited entry, for each of its accounts
+    assert set(figures["best_wall_s"]) == {"pushcal validate DIR", "pushcal diff HEAD DIR"}
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "validate": _validate, "send_throughput": _send, "fire_precision": _fire, "burst": _burst,
-    "scale": _scale,
+    "scale": _scale, "diff": _diff,
 }
 
 
