@@ -20,7 +20,7 @@ MODULES = {
     "status": "runner.cli.status", "history": "runner.cli.history",
     "resolve": "runner.cli.resolve", "check": "runner.cli.check",
     "sandbox": "runner.cli.sandbox", "run": "runner.cli.run",
-    "diff": "runner.cli.diff", "agenda": "runner.cli.agenda",
+    "diff": "runner.cli.diff", "agenda": "runner.cli.agenda", "calendar": "runner.cli.calendar",
 }
 REVIEW_STATE_HELP = ("show what the ledger recorded for each delivery; FILE defaults as for "
                      "plan ($PUSHCAL_STATE, else $XDG_STATE_HOME/pushcal/ledger.sqlite)")
@@ -70,6 +70,13 @@ def _reviews(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--account", action="append", metavar="NAME",
                    help="only this account (repeat for several)")
     _review(p, 30)
+
+    p = sub.add_parser("calendar", help="write the schedule as an ICS feed")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--ics", type=Path, metavar="FILE", help="an RFC 5545 feed to subscribe to")
+    p.add_argument("--title", default="pushcal", help="the feed's name (default: pushcal)")
+    p.add_argument("--state", nargs="?", const="", metavar="FILE", help=REVIEW_STATE_HELP)
+    _window(p, 90)
 
 
 def build() -> argparse.ArgumentParser:
