@@ -2,6 +2,8 @@
 small strict RFC 5545 reader written here (CRLF lines of at most 75 octets, unfolded, TEXT
 unescaped), which must agree with each other and with what the calendar says."""
 
+# ruff: noqa: E501  -- calendar lines and expected texts are written out whole.
+
 from __future__ import annotations
 
 import re
@@ -50,9 +52,9 @@ def strict_read(data: bytes) -> list[Event]:
     logical = [line.decode("utf-8") for line in raw]
     events: list[Event] = []
     stack: list[str] = []
-    for line in logical:
-        match = re.fullmatch(r"([A-Za-z0-9-]+)((?:;[A-Za-z0-9-]+=[^:;]*)*):(.*)", line)
-        assert match, f"not a content line: {line!r}"
+    for text in logical:
+        match = re.fullmatch(r"([A-Za-z0-9-]+)((?:;[A-Za-z0-9-]+=[^:;]*)*):(.*)", text)
+        assert match, f"not a content line: {text!r}"
         name, params, value = match[1].upper(), match[2], match[3]
         if name == "BEGIN":
             stack.append(value)
