@@ -43,6 +43,30 @@ _TRANSPORT_FAILURES: tuple[tuple[type[httpx.RequestError], Verdict, str], ...] =
 )
 
 
+_LANE = "pushcal.lane"  # the request extension naming its connection pool
+
+
+class _Lanes(httpx.AsyncBaseTransport):
+    """One connection pool per lane (an account). httpcore's pool slows down badly with ~100
+    requests waiting in one pool (encode/httpcore#1035); a pool per account keeps each one
+    short, and one account's connections never queue behind another's."""
+
+    def __init__(self, make: Callable[[], httpx.AsyncBaseTransport]) -> None:
+        self._make = make
+        self._pools: dict[str, httpx.AsyncBaseTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        lane = str(request.extensions.get(_LANE, ""))
+        pool = self._pools.get(lane)
+        if pool is None:
+            pool = self._pools[lane] = self._make()
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in {id(p): p for p in self._pools.values()}.values():
+            await pool.aclose()
+
+
 class Client:
     """An asynchronous OneAll Push/Pull API client; one call puts at most one request on the wire.
 
@@ -66,37 +90,29 @@ class Client:
         self._read_timeout = read_timeout
         token = f"{credentials.public_key}:{credentials.private_key}".encode()
         self._secrets = (credentials.private_key, base64.b64encode(token).decode())
-        self._options: dict[str, Any] = {
-            "base_url": credentials.base_url,
-            "auth": httpx.BasicAuth(credentials.public_key, credentials.private_key),
-            "headers": {
+        limits = httpx.Limits(  # every keep-alive slot is kept: a burst reuses warm connections
+            max_connections=max_connections, max_keepalive_connections=max_connections)
+        # One TLS context for all lanes (loading CA certificates is slow); none for a fake.
+        verify: Any = True if transport is not None else httpx.create_ssl_context()
+        lanes = _Lanes(lambda: transport or httpx.AsyncHTTPTransport(verify=verify, limits=limits))
+        # One client (its settings, proxies from the environment, read once) over one
+        # connection pool per lane: a burst over 5,000 accounts builds 5,000 light pools,
+        # not 5,000 clients that each read the environment.
+        self._http = httpx.AsyncClient(
+            base_url=credentials.base_url,
+            auth=httpx.BasicAuth(credentials.public_key, credentials.private_key),
+            headers={
                 "Content-Type": "application/json",
                 "Accept": "application/json",
                 "User-Agent": f"pushcal/{__version__}",
             },
-            "timeout": httpx.Timeout(
+            timeout=httpx.Timeout(
                 connect=connect_timeout, read=read_timeout, write=read_timeout,
                 pool=connect_timeout,
             ),
-            # Every keep-alive slot is kept: a burst of sends reuses warm TLS connections.
-            "limits": httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections,
-            ),
-            "transport": transport,
-            "follow_redirects": False,  # a redirected POST could be replayed elsewhere
-        }
-        if transport is None:  # one TLS context for all lanes: loading CA certificates is slow
-            self._options["verify"] = httpx.create_ssl_context()
-        self._lanes: dict[str, httpx.AsyncClient] = {}
-
-    def _lane(self, lane: str) -> httpx.AsyncClient:
-        """The connection pool for one lane (an account). httpcore's pool slows down badly
-        with ~100 requests waiting in one pool (encode/httpcore#1035); a pool per account
-        keeps each one short, and one account's connections never queue behind another's."""
-        pool = self._lanes.get(lane)
-        if pool is None:
-            pool = self._lanes[lane] = httpx.AsyncClient(**self._options)
-        return pool
+            limits=limits, verify=verify, transport=lanes,
+            follow_redirects=False,  # a redirected POST could be replayed elsewhere
+        )
 
     def __repr__(self) -> str:
         return f"Client(base_url={self._credentials.base_url!r})"
@@ -107,7 +123,8 @@ class Client:
         `lane` names the connection pool to use: the daemon passes the account."""
         content = None if body is None else _encode(body)
         try:
-            response = await self._lane(lane).request(method, path, content=content)
+            response = await self._http.request(method, path, content=content,
+                                                extensions={_LANE: lane})
         except httpx.RequestError as exc:
             return self._scrubbed(self._transport_reply(exc))
         return self._scrubbed(self._classify(response))
@@ -118,8 +135,7 @@ class Client:
 
     async def aclose(self) -> None:
         """Close every connection pool."""
-        for pool in self._lanes.values():
-            await pool.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> Client:
         return self
