@@ -53,12 +53,17 @@ def claim_request(cal: Calendar, occ: Occurrence, *, commit: str | None = None,
 
 async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sender,
                   clock: Clock, commit: str | None = None, force: bool = False,
-                  rng: random.Random | None = None, claimed: Row | None = None) -> Delivery | None:
+                  rng: random.Random | None = None, claimed: Row | None = None,
+                  requests: list[Request] | None = None) -> Delivery | None:
     """Claim and send one occurrence; None if someone else has it or it is done.
 
-    `claimed` is a row the caller already claimed (the daemon claims a batch at once)."""
-    requests, claim = claim_request(cal, occ, commit=commit, force=force)
-    row = claimed or ledger.claim(claim)
+    `claimed` is a row the caller already claimed (the daemon claims a batch at once), and
+    `requests` what it rendered for that claim, so a burst renders each post once."""
+    if claimed is not None and requests is not None:
+        row: Row | None = claimed
+    else:
+        requests, claim = claim_request(cal, occ, commit=commit, force=force)
+        row = claimed or ledger.claim(claim)
     if row is None:
         return None
     try:
