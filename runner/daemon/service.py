@@ -19,6 +19,7 @@ from runner.calendar import Calendar, Loader, Occurrence, expand, occurrence
 from runner.clock import Clock
 from runner.daemon import heartbeat
 from runner.daemon.events import EventLog
+from runner.daemon.fds import raise_open_files_limit
 from runner.daemon.gitinfo import head_commit
 from runner.daemon.horizon import (
     PATCH_LIMIT,
@@ -62,6 +63,7 @@ class Daemon:
     async def run(self) -> int:
         """Run until SIGTERM/SIGINT (or `until`); return the exit code."""
         loop = asyncio.get_running_loop()
+        raise_open_files_limit()
         for row in self.ledger.recover():
             self._outcome("recovered", row)
         self._scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC", job_defaults={
