@@ -44,6 +44,13 @@ def _burst(figures: dict[str, Any]) -> None:
         "shared": 50, "per-account": 50, "threads": 50}
 
 
+def _wide_burst(figures: dict[str, Any]) -> None:
+    (size,) = figures["sizes"]
+    assert size["posts"] == 40 and size["duplicates"] == 0
+    assert (size["pushcal"]["sent"], size["pushcal"]["received"], size["threads"]["received"]) == (
+        40, 40, 40)
+
+
 def _scale(figures: dict[str, Any]) -> None:
     assert figures["occurrences"] >= 2000
     assert figures["jobs"] > 0
@@ -59,7 +66,7 @@ def _diff(figures: dict[str, Any]) -> None:
 
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "validate": _validate, "send_throughput": _send, "fire_precision": _fire, "burst": _burst,
-    "scale": _scale, "diff": _diff,
+    "scale": _scale, "diff": _diff, "wide_burst": _wide_burst,
 }
 
 
