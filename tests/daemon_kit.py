@@ -112,6 +112,7 @@ class Rig:
         self.log = io.StringIO()
         self.events = CapturedLog(self.log)  # the last run's events, as (event, fields)
         self.daemon: Daemon | None = None
+        self.busy_timeout = 30.0  # seconds the daemon's ledger waits for another writer
 
     def write(self, text: str) -> None:
         self.path.write_text(text, encoding="utf-8")
@@ -145,7 +146,7 @@ class Rig:
         options.setdefault("rng", random.Random(7))
         client = Client(Credentials.from_env(self.sandbox.env()), read_timeout=read_timeout,
                         clock=clock.now)
-        with SqliteLedger(self.state, clock=clock.now) as ledger:
+        with SqliteLedger(self.state, clock=clock.now, busy_timeout=self.busy_timeout) as ledger:
             ledger.acquire_daemon_lock()
             loader = Loader([str(self.path)])
             log = self._log_for(clock)

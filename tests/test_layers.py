@@ -85,14 +85,15 @@ FACES = {
                         "Repeat", "Source", "expand", "instants", "load", "occurrence",
                         "read_sources"],
     "runner.ledger": ["CLAIMABLE", "NEEDS_A_HUMAN", "SETTLED", "ClaimRequest", "Event", "Ledger",
-                      "LedgerError", "Row", "SqliteLedger", "State"],
+                      "LedgerError", "LedgerUntrusted", "Row", "SqliteLedger", "State"],
     "runner.oneall": ["ENDPOINTS", "Client", "Credentials", "CredentialsError", "Endpoint",
                       "Reply", "Ref", "Request", "Verdict", "render"],
     "runner.sandbox": ["SANDBOX_PRIVATE_KEY", "SANDBOX_PUBLIC_KEY", "Faults", "Received",
                        "Sandbox", "World", "serve_forever"],
     "runner.delivery": ["Delivery", "Finding", "Sender", "backoff", "claim_request", "deliver",
                         "pull_check", "retry_deadline"],
-    "runner.daemon": ["CapturedLog", "Daemon", "DaemonOptions", "EventLog", "route_library_logs"],
+    "runner.daemon": ["CapturedLog", "Daemon", "DaemonOptions", "EarlySignals", "EventLog",
+                      "route_library_logs"],
     "runner.cli": ["Context", "main"],
 }
 

@@ -34,7 +34,8 @@ def test_a_heartbeat_is_written_whole_and_readable(tmp_path: Path) -> None:
                    attention=2, backlog=0, fired=5)
     assert json.loads(path.read_text()) == {
         "pid": os.getpid(), "alive_at": "2026-12-01T08:00:00.250Z", "last_fire": None,
-        "next_fire": "2026-12-01T08:00:00.250Z", "fired": 5, "attention": 2, "backlog": 0}
+        "next_fire": "2026-12-01T08:00:00.250Z", "fired": 5, "attention": 2, "backlog": 0,
+        "healthy": True, "failing": {}, "unrecorded": 0}
     assert [p.name for p in path.parent.iterdir()] == ["heartbeat.json"]  # no temp file left
     assert path.stat().st_mode & 0o777 == 0o644  # a monitoring agent may be another user
 

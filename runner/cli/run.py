@@ -11,11 +11,12 @@ from runner.cli import observers, output, wiring
 from runner.cli.context import Context, UsageError
 from runner.cli.moments import moment
 from runner.clock import Clock, ScaledClock, utc_text
-from runner.daemon import Daemon, DaemonOptions, EventLog, route_library_logs
+from runner.daemon import Daemon, DaemonOptions, EarlySignals, EventLog, route_library_logs
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Validate, open the ledger (refusing a second daemon), publish until stopped."""
+    signals = EarlySignals().install()  # before anything: a SIGHUP now must not kill us
     if args.rehearse and not args.sandbox:
         raise UsageError("--rehearse plays the calendar on virtual time: it needs --sandbox")
     observers.check(args, ctx.env)
@@ -28,8 +29,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.rehearse and until is None:
         until = start + timedelta(days=7)
     log = EventLog(ctx.err, fmt=args.log_format, clock=clock.now)
+    health = None if args.sandbox and not args.state_given else args.state.with_name(
+        args.state.name + ".health")
     options = DaemonOptions(horizon=timedelta(hours=args.horizon), until=until,
-                            heartbeat=args.heartbeat)
+                            heartbeat=args.heartbeat, health=health, signals=signals)
     with (route_library_logs(log), observers.telling(args, ctx.env, log) as outside,
           wiring.client(args.sandbox, ctx, args.read_timeout) as client,
           wiring.ledger(args, clock.now, log) as ledger):

@@ -7,5 +7,7 @@ send per account; `watch` notices edits; `heartbeat` and `events` tell the outsi
 from runner.daemon.events import CapturedLog, EventLog, route_library_logs
 from runner.daemon.options import DaemonOptions
 from runner.daemon.service import Daemon
+from runner.daemon.signals import EarlySignals
 
-__all__ = ["CapturedLog", "Daemon", "DaemonOptions", "EventLog", "route_library_logs"]
+__all__ = ["CapturedLog", "Daemon", "DaemonOptions", "EarlySignals", "EventLog",
+           "route_library_logs"]

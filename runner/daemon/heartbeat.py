@@ -35,11 +35,15 @@ def write(path: Path, fields: Mapping[str, Any]) -> None:
 
 
 def beat(path: Path, *, clock: Callable[[], datetime], last_fire: datetime | None,
-         next_fire: datetime | None, attention: int, backlog: int, fired: int) -> None:
-    """One heartbeat with what a supervisor wants to know."""
+         next_fire: datetime | None, attention: int, backlog: int, fired: int,
+         failing: Mapping[str, str] | None = None, unrecorded: int = 0) -> None:
+    """One heartbeat with what a supervisor wants to know. `healthy` is false while a
+    background task is failing or an occurrence could not be recorded."""
+    failing = dict(failing or {})
     write(path, {
         "pid": os.getpid(), "alive_at": clock(), "last_fire": last_fire, "next_fire": next_fire,
         "fired": fired, "attention": attention, "backlog": backlog,
+        "healthy": not failing and not unrecorded, "failing": failing, "unrecorded": unrecorded,
     })
 
 

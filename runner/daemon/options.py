@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from runner.daemon.signals import EarlySignals
+
 
 @dataclass(frozen=True)
 class DaemonOptions:
@@ -19,4 +21,8 @@ class DaemonOptions:
     watch_interval: float = 0.2  # real seconds between looks at the calendar files
     heartbeat: Path | None = None
     heartbeat_every: float = 5.0  # real seconds
+    # Beside the ledger: the daemon's health (failing tasks) for `status --check`.
+    health: Path | None = None
+    sweep_every: float = 1.0  # real seconds between looks for rows nobody will finish
+    signals: EarlySignals | None = None  # what arrived before the loop ran (`pushcal run`)
     rng: random.Random = field(default_factory=random.Random)  # retry jitter

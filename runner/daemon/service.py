@@ -31,6 +31,8 @@ from runner.daemon.horizon import (
     unsettled,
 )
 from runner.daemon.options import DaemonOptions
+from runner.daemon.supervise import Supervisor
+from runner.daemon.sweep import Sweep
 from runner.daemon.watch import Watcher
 from runner.daemon.workers import Job, Workers
 from runner.delivery import Delivery, Sender
@@ -48,9 +50,12 @@ class Daemon:
         self.clock, self.log, self.options = clock, log, options
         self.horizon, self.lookback, self.until = options.horizon, options.lookback, options.until
         self.commit = head_commit(self.paths)
+        self.supervisor = Supervisor(log, self.stop)
         self.workers = Workers(calendar=lambda: self.calendar, ledger=ledger, client=client,
                                clock=clock, log=log, commit=lambda: self.commit,
-                               on_delivered=self._delivered, rng=options.rng)
+                               on_delivered=self._delivered, rng=options.rng,
+                               supervisor=self.supervisor)
+        self.sweep = Sweep(self)
         self.watcher = Watcher(self.paths, interval=options.watch_interval,
                                settle=options.watch_interval)
         self.jobs = Horizon()
@@ -58,40 +63,52 @@ class Daemon:
         self.fired = 0
         self.last_fire: datetime | None = None
         self._stop = asyncio.Event()
+        self._reloads: set[asyncio.Future[None]] = set()
         self._scheduler: AsyncIOScheduler | None = None
 
     async def run(self) -> int:
-        """Run until SIGTERM/SIGINT (or `until`); return the exit code."""
+        """Run until SIGTERM/SIGINT (or `until`); return the exit code. A ledger that
+        cannot be trusted stops it: its LedgerUntrusted is raised once all is shut down."""
         loop = asyncio.get_running_loop()
+        self._signals(loop)  # first: a signal during start-up must not kill the daemon
         raise_open_files_limit()
         for row in self.ledger.recover():
-            self._outcome("recovered", row)
+            self.report("recovered", row)
         self._scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC", job_defaults={
             "misfire_grace_time": None, "coalesce": False, "max_instances": 1})
         self._scheduler.start()
         self._catch_up()
         self.sync()
         for row in self.ledger.rows(states=[State.RETRY_WAIT]):
-            self._schedule_retry(row)
+            self.schedule_retry(row)
         # A quarter of the horizon, so windows overlap; no one-second floor, which a fast
         # rehearsal clock would turn into more virtual time than the horizon holds.
         every = max(0.05, self.clock.real_seconds(self.horizon.total_seconds() / 4))
-        # Job functions are coroutines so APScheduler runs them on this loop, not in a thread.
-        self._scheduler.add_job(self._roll, "interval", seconds=every, id="horizon")
-        if self.options.heartbeat is not None:
-            self._scheduler.add_job(self._beat, "interval", seconds=self.options.heartbeat_every,
-                                    id="heartbeat", next_run_time=self.clock.real(self.clock.now()))
+        # Job functions are coroutines so APScheduler runs them on this loop, not in a thread;
+        # each runs under the supervisor, so none can fail without a word.
+        job = self.supervisor.job
+        self._scheduler.add_job(job("roll", self._roll), "interval", seconds=every, id="horizon")
+        self._scheduler.add_job(job("sweep", self.sweep.run), "interval",
+                                seconds=self.options.sweep_every, id="sweep")
+        if self.options.heartbeat is not None or self.options.health is not None:
+            self._scheduler.add_job(job("heartbeat", self._beat), "interval",
+                                    seconds=self.options.heartbeat_every, id="heartbeat",
+                                    next_run_time=self.clock.real(self.clock.now()))
         if self.until is not None:
             self._scheduler.add_job(self._finish, "date", run_date=self.clock.real(self.until),
                                     id="until")
-        self._signals(loop)
-        watch = asyncio.create_task(self.watcher.run(self.reload))
+        watch = asyncio.create_task(self.supervisor.forever(
+            "watcher", lambda: self.watcher.run(self.reload), self.options.watch_interval))
         self.log("started", entries=len(self.calendar.entries), jobs=len(self.jobs.by_due),
                  horizon=self.horizon, commit=self.commit)
+        self._early_signals()
         await self._stop.wait()
         watch.cancel()
         self._scheduler.shutdown(wait=False)
         cut = await self.workers.stop(self.options.shutdown_timeout)
+        if self.supervisor.fatal is not None:
+            self.log("stopped", cut_off=cut or None, reason="the ledger cannot be trusted")
+            raise self.supervisor.fatal
         self.log("stopped", cut_off=cut or None, **{str(k): v for k, v in
                                                     self.ledger.counts().items() if v})
         return 0
@@ -124,18 +141,39 @@ class Daemon:
         self._apply(self.jobs.replace(self.jobs.with_overdue(fresh, start)))
 
     async def _beat(self) -> None:
-        assert self.options.heartbeat is not None
-        counts = self.ledger.counts()
-        heartbeat.beat(self.options.heartbeat, clock=self.clock.now, last_fire=self.last_fire,
-                       next_fire=self.jobs.next_due(), fired=self.fired,
-                       attention=sum(counts.get(s, 0) for s in NEEDS_A_HUMAN),
-                       backlog=self.workers.backlog())
+        failing = dict(self.supervisor.failing)
+        try:
+            counts = self.ledger.counts()
+        except PushcalError as error:
+            failing["ledger"] = str(error)  # still beat: the supervisor must hear of it
+            counts = {}
+        for path in (self.options.heartbeat, self.options.health):
+            if path is not None:
+                heartbeat.beat(path, clock=self.clock.now, last_fire=self.last_fire,
+                               next_fire=self.jobs.next_due(), fired=self.fired,
+                               attention=sum(counts.get(s, 0) for s in NEEDS_A_HUMAN),
+                               backlog=self.workers.backlog(), failing=failing,
+                               unrecorded=len(self.workers.unrecorded))
+        if "ledger" in failing:
+            raise PushcalError(failing["ledger"])
 
     def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
-        loop.add_signal_handler(signal.SIGHUP,
-                                lambda: asyncio.ensure_future(self.reload("SIGHUP")))
+        loop.add_signal_handler(signal.SIGHUP, lambda: self.request_reload("SIGHUP"))
+
+    def request_reload(self, reason: str) -> None:
+        """Reload soon, under the supervisor (a failed reload is reported, never fatal)."""
+        task = asyncio.ensure_future(self.supervisor.job("reload", self.reload)(reason))
+        self._reloads.add(task)  # held, so the loop cannot drop it half-way
+        task.add_done_callback(self._reloads.discard)
+
+    def _early_signals(self) -> None:
+        early = self.options.signals
+        if early is not None and early.stop:
+            self.stop()
+        elif early is not None and early.reload:
+            self.request_reload("SIGHUP")
 
     async def reload(self, reason: str) -> bool:
         """Re-read the whole calendar; replace the current one only if all of it is valid."""
@@ -216,7 +254,8 @@ class Daemon:
 
     def _job(self, due: datetime) -> None:
         assert self._scheduler is not None
-        self._scheduler.add_job(self._fire, "date", run_date=self.clock.real(due), args=[due],
+        self._scheduler.add_job(self.supervisor.job("fire", self._fire), "date",
+                                run_date=self.clock.real(due), args=[due],
                                 id=_job_id(due), replace_existing=True)
 
     async def _fire(self, due: datetime) -> None:
@@ -235,6 +274,11 @@ class Daemon:
         `changed` entries can have moved."""
         now = self.clock.now()
         since = now - self.lookback
+        last = self.ledger.last_activity() if before is None else None
+        if last is not None and last < since:
+            # Down for longer than the lookback: everything since pushcal last recorded
+            # anything still ends in a row (`missed`, beyond its grace), however long ago.
+            since = last
 
         def occurrences(cal: Calendar) -> list[Occurrence]:
             only = None if changed is None else iter(
@@ -254,15 +298,22 @@ class Daemon:
 
     def _delivered(self, delivery: Delivery) -> None:
         row = delivery.row
-        self._outcome("delivered", row, late=delivery.occurrence)
+        self.report("delivered", row, late=delivery.occurrence)
         if row.state is State.RETRY_WAIT:
-            self._schedule_retry(row)
+            self.schedule_retry(row)
 
-    def _schedule_retry(self, row: Row) -> None:
+    def schedule_retry(self, row: Row) -> None:
         assert self._scheduler is not None and row.next_attempt is not None
-        self._scheduler.add_job(self._retry, "date", run_date=self.clock.real(row.next_attempt),
+        self._scheduler.add_job(self.supervisor.job("retry", self._retry), "date",
+                                run_date=self.clock.real(row.next_attempt),
                                 args=[row.key, row.account], id=f"retry {row.key} {row.account}",
                                 replace_existing=True)
+
+    def retry_scheduled(self, key: str, account: str) -> bool:
+        """True if a retry job for this row exists (or is running right now)."""
+        assert self._scheduler is not None
+        return (self._scheduler.get_job(f"retry {key} {account}") is not None
+                or (key, account) in self.workers.owned)
 
     async def _retry(self, key: str, account: str) -> None:
         row = self.ledger.get(key, account)
@@ -272,7 +323,8 @@ class Daemon:
             row.scheduled, key, account, row.entry, row.scheduled, timedelta(0))
         self.workers.put(Job(occ, retry=True))
 
-    def _outcome(self, event: str, row: Row, late: Occurrence | None = None) -> None:
+    def report(self, event: str, row: Row, late: Occurrence | None = None) -> None:
+        """Log what became of a row (`event`: recovered, delivered, orphaned)."""
         lateness = None
         if late is not None and row.claimed is not None:
             lateness = round((row.claimed - late.due).total_seconds() * 1000, 1)

@@ -22,10 +22,13 @@ from runner.calendar.model import Calendar
 from runner.clock import Clock
 from runner.daemon.claims import ClaimBatcher
 from runner.daemon.events import EventLog, duration_text
+from runner.daemon.supervise import Supervisor
 from runner.delivery import Delivery, Sender, claim_request, deliver, retry_deadline
-from runner.ledger.contract import Ledger, State
+from runner.ledger.contract import ClaimRequest, Ledger, LedgerError, LedgerUntrusted, State
+from runner.oneall.wire import Request
 
 ON_TIME = 1.0  # real seconds after its due time that an occurrence still counts as on time
+LEDGER_RETRY = 2.0  # real seconds before a claim or mark the ledger refused is tried again
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,15 @@ class Workers:
 
     def __init__(self, *, calendar: Callable[[], Calendar], ledger: Ledger, client: Sender,
                  clock: Clock, log: EventLog, commit: Callable[[], str | None],
-                 on_delivered: Callable[[Delivery], None], rng: random.Random) -> None:
+                 on_delivered: Callable[[Delivery], None], rng: random.Random,
+                 supervisor: Supervisor) -> None:
         self._calendar, self._ledger, self._client = calendar, ledger, client
         self._clock, self._log, self._commit = clock, log, commit
-        self._on_delivered, self._rng = on_delivered, rng
+        self._on_delivered, self._rng, self._supervisor = on_delivered, rng, supervisor
+        self.owned: set[tuple[str, str]] = set()  # claimed by us, not yet settled
+        # Occurrences whose `missed` the ledger refused to record: the health check fails
+        # while any is left, and each is tried again until it is written.
+        self.unrecorded: set[tuple[str, str]] = set()
         self._queues: dict[str, asyncio.Queue[Job]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._limits: dict[str, _Limit] = {}
@@ -64,8 +72,15 @@ class Workers:
         account = job.occurrence.account
         if account not in self._queues:
             self._queues[account] = asyncio.Queue()
-            self._tasks[account] = asyncio.create_task(self._work(account), name=account)
+            self._tasks[account] = asyncio.create_task(self._supervisor.forever(
+                f"worker {account}", functools.partial(self._work, account), LEDGER_RETRY),
+                name=account)
         self._queues[account].put_nowait(job)
+
+    def later(self, job: Job) -> None:
+        """Queue `job` again in a little while (the ledger refused it for now)."""
+        if not self.stopping:
+            asyncio.get_running_loop().call_later(LEDGER_RETRY, self.put, job)
 
     def backlog(self) -> int:
         return sum(q.qsize() for q in self._queues.values())
@@ -93,7 +108,11 @@ class Workers:
         queue = self._queues[account]
         while True:
             job = await queue.get()
-            await self._respect_limit(account)
+            try:
+                await self._respect_limit(account)
+            except Exception:
+                self.put(job)  # not lost: the supervisor reports and restarts this worker
+                raise
             if self.stopping:
                 return
             task = asyncio.create_task(self._one(job))
@@ -111,6 +130,9 @@ class Workers:
         if task.cancelled():
             return
         error = task.exception()
+        if isinstance(error, LedgerUntrusted):
+            self._supervisor.die(error)
+            return
         if error is not None:
             self._crashed(job.occurrence, error)
             return
@@ -146,11 +168,30 @@ class Workers:
             late = (now - occ.due).total_seconds()
             why = ("retry window ended" if job.retry
                    else f"{late:.3f} s late, grace {duration_text(occ.grace)}")
-            self._mark(occ, State.MISSED, claim_request(cal, occ)[1].endpoint, why)
+            self._missed(job, occ, claim_request(cal, occ)[1].endpoint, why)
             return None
         requests, claim = claim_request(cal, occ, commit=self._commit())
-        # Batched with every other account claiming in this loop turn: one fsync per burst.
-        claimed = await self.claims.claim(claim)
+        pair = (occ.key, occ.account)
+        self.owned.add(pair)  # before the claim: the sweep must never take it for an orphan
+        try:
+            return await self._claim_and_deliver(job, cal, occ, requests, claim)
+        finally:
+            self.owned.discard(pair)
+
+    async def _claim_and_deliver(self, job: Job, cal: Calendar, occ: Occurrence,
+                                 requests: list[Request], claim: ClaimRequest) -> Delivery | None:
+        try:
+            # Batched with every other account claiming in this loop turn: one fsync per burst.
+            claimed = await self.claims.claim(claim)
+        except LedgerUntrusted:
+            raise
+        except LedgerError as error:
+            # A full disk, a lock held too long: nothing was sent, so try again while the
+            # occurrence is within its grace; after it, it is recorded `missed`.
+            self._log("claim-failed", entry=occ.entry, key=occ.key, account=occ.account,
+                      error=str(error), retry_in=timedelta(seconds=LEDGER_RETRY))
+            self.later(job)
+            return None
         if claimed is None:
             row = self._ledger.get(occ.key, occ.account)
             self._log("skipped", entry=occ.entry, key=occ.key, account=occ.account,
@@ -159,6 +200,25 @@ class Workers:
         return await deliver(cal, occ, ledger=self._ledger, client=self._client,
                              clock=self._clock.now, rng=self._rng, claimed=claimed,
                              requests=requests)
+
+    def _missed(self, job: Job, occ: Occurrence, endpoint: str, why: str) -> None:
+        """Record `missed`; if the ledger refuses even that, say so loudly and keep trying."""
+        pair = (occ.key, occ.account)
+        try:
+            self._mark(occ, State.MISSED, endpoint, why)
+        except LedgerUntrusted:
+            raise
+        except LedgerError as error:
+            if pair not in self.unrecorded:
+                self._log("unrecorded", entry=occ.entry, key=occ.key, account=occ.account,
+                          due=occ.due, error=str(error),
+                          note="missed, and the ledger cannot record it: retrying")
+            self.unrecorded.add(pair)
+            self.later(job)
+            return
+        if pair in self.unrecorded:
+            self.unrecorded.discard(pair)
+            self._log("recorded", entry=occ.entry, key=occ.key, account=occ.account)
 
     def _mark(self, occ: Occurrence, state: State, endpoint: str, why: str) -> None:
         changed = self._ledger.mark(occ.key, entry=occ.entry, account=occ.account,

@@ -18,6 +18,7 @@ from runner.ledger.contract import (
     Event,
     Ledger,
     LedgerError,
+    LedgerUntrusted,
     Row,
     State,
 )
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLAIMABLE", "NEEDS_A_HUMAN", "SETTLED", "ClaimRequest", "Event", "Ledger", "LedgerError",
-    "Row", "SqliteLedger", "State",
+    "LedgerUntrusted", "Row", "SqliteLedger", "State",
 ]
 
 _LAZY = {"SqliteLedger": "runner.ledger.sqlite"}

@@ -26,6 +26,11 @@ class LedgerError(PushcalError):
     """The ledger cannot do what was asked: not a ledger, locked, or a row in the wrong state."""
 
 
+class LedgerUntrusted(LedgerError):
+    """The ledger's files changed under a running pushcal (deleted, truncated, replaced):
+    nothing more may be claimed through it. The message says what happened and what to do."""
+
+
 class State(enum.StrEnum):
     """Where one (occurrence, account) stands; see docs/design.md "Delivery semantics".
 
@@ -125,6 +130,14 @@ class Ledger(Protocol):
         """Turn rows left in `sending` by a crash into `unknown`; needs the daemon lock.
         Waits for senders inside `hold_for_sending` to finish first."""
 
+    def reap(self, owned: Collection[tuple[str, str]]) -> list[Row]:
+        """A running daemon's sweep: rows in `sending` that neither it (`owned`) nor any
+        live sender holds become `unknown` (their sender died mid-request). Returns them;
+        nothing when a sender is busy right now (the next sweep will see)."""
+
+    def verify(self) -> None:
+        """LedgerUntrusted if the ledger is no longer the one this process opened."""
+
     def hold_for_sending(self) -> AbstractContextManager[None]:
         """Held by a sender that is not the daemon (`pushcal send`) while it sends, so a
         daemon starting meanwhile does not mistake its rows for a crash's."""
@@ -162,6 +175,9 @@ class Ledger(Protocol):
 
     def keys_in(self, states: Collection[State]) -> set[tuple[str, str]]:
         """The (key, account) pairs of rows in these states."""
+
+    def last_activity(self) -> datetime | None:
+        """The latest moment anything was recorded (a start looks back at least to it)."""
 
     def history(self, *, key: str | None = None, account: str | None = None,
                 entry: str | None = None, limit: int | None = None) -> list[Event]:

@@ -24,7 +24,7 @@ import os
 import pathlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -40,11 +40,20 @@ from runner.ledger.contract import (
     ClaimRequest,
     Ledger,
     LedgerError,
+    LedgerUntrusted,
     Row,
     State,
 )
-from runner.ledger.locks import hold_sending, lock_daemon
-from runner.ledger.sqlite_files import build_schema, check_version, create_beside, inspect_file, is_ledger
+from runner.ledger.identity import FileGuard, untrusted_message
+from runner.ledger.locks import daemon_running, hold_sending, lock_daemon, sending_idle
+from runner.ledger.sqlite_files import (
+    build_schema,
+    check_version,
+    create_beside,
+    inspect_file,
+    is_ledger,
+    refuse_unsafe_open,
+)
 from runner.ledger.sqlite_rows import SqliteReads
 
 _BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's transaction to end
@@ -59,19 +68,24 @@ class SqliteLedger(SqliteReads):
     The queries are inherited from `SqliteReads`, which reads through `_read`.
     """
 
-    def __init__(self, path: pathlib.Path, *, clock: Callable[[], datetime]) -> None:
-        """Open the ledger at `path`, creating it (and its directory) if it does not exist."""
+    def __init__(self, path: pathlib.Path, *, clock: Callable[[], datetime],
+                 busy_timeout: float = _BUSY_TIMEOUT) -> None:
+        """Open the ledger at `path`, creating it (and its directory) if it does not exist.
+        `busy_timeout`: seconds a write waits for another writer before it fails."""
         self._path = path
         self._clock = clock
         self._mutex = threading.Lock()  # one connection, shared by the daemon's threads
-        self._lock_fd: int | None = None
+        self._lock_fds: list[int] = []
+        self._guard = FileGuard(path)
+        self._untrusted: str | None = None  # once the files changed under us, for good
         with _translated(path):
             path.parent.mkdir(parents=True, exist_ok=True)
+            refuse_unsafe_open(path, daemon_running(path), self._guard.sidecars_missing())
             fresh = inspect_file(path)
             if fresh and not path.exists():
                 fresh = not create_beside(path, self._now())
             self._conn = sqlite3.connect(
-                path, isolation_level=None, timeout=_BUSY_TIMEOUT, check_same_thread=False
+                path, isolation_level=None, timeout=busy_timeout, check_same_thread=False
             )
             try:
                 self._prepare(fresh)
@@ -91,14 +105,15 @@ class SqliteLedger(SqliteReads):
         if mode != "wal":  # ledgers made by `create_beside` are WAL from birth
             self._conn.execute("PRAGMA journal_mode = WAL")
         check_version(self._conn, self._path)
+        self._guard.pin()
 
     def close(self) -> None:
         """Release the database and the daemon lock (idempotent)."""
         with self._mutex:
             self._conn.close()
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)  # closing the descriptor drops the flock
-                self._lock_fd = None
+            for fd in self._lock_fds:  # after the connection: closing them drops the flocks
+                os.close(fd)
+            self._lock_fds = []
 
     def __enter__(self) -> Self:
         return self
@@ -109,13 +124,13 @@ class SqliteLedger(SqliteReads):
 
     def acquire_daemon_lock(self) -> None:
         """Hold an exclusive flock on `<path>.lock`; the kernel drops it if the process dies."""
-        if self._lock_fd is None:
-            self._lock_fd = lock_daemon(self._path)
+        if not self._lock_fds:
+            self._lock_fds = lock_daemon(self._path)
 
     def recover(self) -> list[Row]:
         """Rows left in `sending` become `unknown`: they may have been posted before a crash.
         A `pushcal send` still sending holds its rows in `sending` too: wait for it first."""
-        if self._lock_fd is None:
+        if not self._lock_fds:
             # Without the lock, another daemon may be sending these very rows right now.
             raise LedgerError("recover() needs the daemon lock: call acquire_daemon_lock() first")
         info = "interrupted while sending: pushcal stopped after the claim; it may have been posted"
@@ -123,6 +138,34 @@ class SqliteLedger(SqliteReads):
             now = self._now()
             stuck = tables.select(conn, "state = ?", [State.SENDING.value])
             return [tables.settle(conn, row, State.UNKNOWN, info, now) for row in stuck]
+
+    def reap(self, owned: Collection[tuple[str, str]]) -> list[Row]:
+        """Rows in `sending` that this daemon does not own and no sender holds become
+        `unknown`: a `pushcal send` killed mid-request leaves them, and nobody else would."""
+        fd = sending_idle(self._path)
+        if fd is None:
+            return []  # a sender is sending right now: its rows are not orphans
+        info = "its sender stopped while sending (killed?): it may have been posted"
+        try:
+            with self._write() as conn:
+                now = self._now()
+                stuck = [row for row in tables.select(conn, "state = ?", [State.SENDING.value])
+                         if (row.key, row.account) not in owned]
+                return [tables.settle(conn, row, State.UNKNOWN, info, now) for row in stuck]
+        finally:
+            os.close(fd)
+
+    def orphans(self) -> list[Row]:
+        """Rows in `sending` that no live process owns: no daemon runs and no sender sends."""
+        if daemon_running(self._path):
+            return []  # the daemon's sweep settles them within a second
+        fd = sending_idle(self._path)
+        if fd is None:
+            return []
+        try:
+            return self.rows(states=[State.SENDING])
+        finally:
+            os.close(fd)
 
     def hold_for_sending(self) -> AbstractContextManager[None]:
         """A shared flock on `<path>.sending` while a non-daemon sender sends."""
@@ -222,16 +265,44 @@ class SqliteLedger(SqliteReads):
     def _now(self) -> str:
         return tables.stamp(self._clock())
 
+    def verify(self) -> None:
+        """LedgerUntrusted if the ledger's files are no longer the ones this process opened."""
+        with self._mutex, _translated(self._path):
+            self._trust()
+
+    def _trust(self) -> None:
+        """Called under the mutex before every query: the files must be the ones we opened.
+        When only the write-ahead files were deleted, what this process wrote is still in
+        its open (deleted) log: checkpoint it into the database before refusing, so a
+        restart does not see those posts as never sent."""
+        if self._untrusted is None:
+            what = self._guard.problem()
+            if what is None:
+                return
+            self._untrusted = untrusted_message(self._path, what) + self._rescue()
+        raise LedgerUntrusted(self._untrusted)
+
+    def _rescue(self) -> str:
+        if self._guard.problem_with_database() or len(self._guard.sidecars_missing()) < 2:
+            return ""  # another file took its place: writing into it could only do harm
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(FULL)").fetchone()
+        except sqlite3.DatabaseError:
+            return ""
+        return " (what this process had written was saved into the ledger file first)"
+
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         """The connection for one query, under the mutex (for `SqliteReads`)."""
         with self._mutex, _translated(self._path):
+            self._trust()
             yield self._conn
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: the write lock is taken at BEGIN, released at COMMIT."""
         with self._mutex, _translated(self._path):
+            self._trust()
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn

@@ -18,7 +18,7 @@ import sqlite3
 import tempfile
 from contextlib import suppress
 
-from runner.ledger.contract import LedgerError, State
+from runner.ledger.contract import LedgerError, LedgerUntrusted, State
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _APPLICATION_ID = 0x7063_6C67  # "pclg" in the SQLite header: this file is a pushcal ledger
@@ -45,6 +45,27 @@ _SCHEMA = (
         FOREIGN KEY (key, account) REFERENCES deliveries (key, account))""",
     "CREATE INDEX events_row ON events (key, account)",
 )
+
+
+def refuse_unsafe_open(path: pathlib.Path, daemon_running: bool, missing: list[str]) -> None:
+    """LedgerUntrusted when opening `path` now would show a ledger older than the truth.
+
+    A running daemon's connection keeps `-wal` and `-shm` in place; if they are gone, what it
+    wrote since its last checkpoint is invisible to us, and rows it sent would look unsent.
+    A zero-byte file that pushcal's lock files sit beside was a ledger once (truncated or
+    overwritten): treating it as new would send recent posts again."""
+    if path.is_file() and daemon_running and missing:
+        raise LedgerUntrusted(
+            f"ledger {path} cannot be trusted: a daemon is running on it but {missing[0]} was"
+            " deleted, so what it recorded lately cannot be seen: stop the daemon (it saves"
+            " what it wrote when it notices), check `pushcal status`, then try again")
+    used = [p for p in (_beside(path, ".lock"), _beside(path, ".sending")) if p.exists()]
+    if path.is_file() and path.stat().st_size == 0 and used:
+        raise LedgerUntrusted(
+            f"ledger {path} is empty (0 bytes) but pushcal has used it ({used[0]} is beside"
+            " it): it was truncated or overwritten, and starting afresh would send recent"
+            " posts again. Restore it from a backup; to really start with no record of what"
+            f" was sent, delete {path} and {used[0]}")
 
 
 def inspect_file(path: pathlib.Path) -> bool:
@@ -132,3 +153,8 @@ def check_version(conn: sqlite3.Connection, path: pathlib.Path) -> None:
     if version is None or version > _SCHEMA_VERSION:
         raise LedgerError(f"{path} has ledger schema version {version}; this pushcal knows"
                           f" version {_SCHEMA_VERSION}: upgrade pushcal")
+
+
+def _beside(ledger: pathlib.Path, suffix: str) -> pathlib.Path:
+    real = ledger.resolve()
+    return real.with_name(real.name + suffix)

@@ -126,6 +126,12 @@ class SqliteReads:
             cursor = conn.execute(f"SELECT key, account FROM deliveries WHERE {clause}", params)
             return {(key, account) for key, account in cursor}
 
+    def last_activity(self) -> datetime | None:
+        """The latest moment anything was recorded, or None for an empty ledger."""
+        with self._read() as conn:
+            (latest,) = conn.execute("SELECT MAX(at) FROM events").fetchone()
+        return None if latest is None else datetime.fromisoformat(latest)
+
     def history(self, *, key: str | None = None, account: str | None = None,
                 entry: str | None = None, limit: int | None = None) -> list[Event]:
         """Events in the order they happened, filtered as asked; `limit` keeps the latest."""
