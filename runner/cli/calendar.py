@@ -16,13 +16,17 @@ DAYS = 90
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Write each file asked for; say what was written on stderr."""
-    outputs = {"--html": getattr(args, "html", None), "--ics": args.ics}
-    if not any(outputs.values()):
-        raise UsageError("say what to write: --ics FILE")
+    if not args.html and not args.ics:
+        raise UsageError("say what to write: --html FILE, --ics FILE, or both")
     cal = load(args.paths)
     start, end = reviewing.window(args, cal, ctx, DAYS)
     chosen = [s for s in slots(cal, start, end).values() if s.enabled]
     rows = reviewing.rows(args, ctx)
+    if args.html:
+        from runner.review.page import page
+
+        _write(args.html, page(chosen, cal.tz, rows, args.title, start, end, ctx.clock()).encode())
+        print(f"wrote {args.html}: {len(chosen)} cards", file=ctx.err)
     if args.ics:
         from runner.review.ics import feed
 

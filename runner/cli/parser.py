@@ -71,10 +71,12 @@ def _reviews(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="only this account (repeat for several)")
     _review(p, 30)
 
-    p = sub.add_parser("calendar", help="write the schedule as an ICS feed")
+    p = sub.add_parser("calendar", help="write the schedule as an HTML page or an ICS feed")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--html", type=Path, metavar="FILE",
+                   help="one self-contained HTML file: month and week views, no network")
     p.add_argument("--ics", type=Path, metavar="FILE", help="an RFC 5545 feed to subscribe to")
-    p.add_argument("--title", default="pushcal", help="the feed's name (default: pushcal)")
+    p.add_argument("--title", default="pushcal", help="the page's and feed's name (default: pushcal)")
     p.add_argument("--state", nargs="?", const="", metavar="FILE", help=REVIEW_STATE_HELP)
     _window(p, 90)
 
