@@ -72,6 +72,18 @@ def parse(raw: bytes, file: str) -> Parsed:
     return Parsed(builder.root, builder.positions, builder.key_positions, problems, empty)
 
 
+def top_keys(raw: bytes) -> frozenset[str] | None:
+    """The top-level keys of any YAML text, read leniently (anchors, tags and all, as other
+    tools write them): the empty set when the top is not a mapping, None when it is not YAML
+    at all. Used only to tell a calendar from another tool's YAML file."""
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(raw, Loader=loader)  # a safe loader: builds plain data only
+    except (yaml.YAMLError, ValueError):
+        return None
+    return frozenset(str(k) for k in data) if isinstance(data, dict) else frozenset()
+
+
 def _resolve(text: str) -> Any:
     """A plain scalar's value under the YAML 1.2 core schema; anything else stays text."""
     if text in _KEYWORDS:

@@ -21,6 +21,7 @@ MODULES = {
     "resolve": "runner.cli.resolve", "check": "runner.cli.check",
     "sandbox": "runner.cli.sandbox", "run": "runner.cli.run",
     "diff": "runner.cli.diff", "agenda": "runner.cli.agenda", "calendar": "runner.cli.calendar",
+    "schema": "runner.cli.schema", "init": "runner.cli.init",
 }
 REVIEW_STATE_HELP = ("show what the ledger recorded for each delivery; FILE defaults as for "
                      "plan ($PUSHCAL_STATE, else $XDG_STATE_HOME/pushcal/ledger.sqlite)")
@@ -80,6 +81,12 @@ def _reviews(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--state", nargs="?", const="", metavar="FILE", help=REVIEW_STATE_HELP)
     _window(p, 90)
 
+    sub.add_parser("schema", help="print the calendar's JSON Schema (for editors and checkers)")
+
+    p = sub.add_parser("init", help="write a starter calendar repository")
+    p.add_argument("directory", nargs="?", default=".", metavar="DIR",
+                   help="where (default: here); existing files are never overwritten")
+
 
 def build() -> argparse.ArgumentParser:
     """The `pushcal` argument parser."""
@@ -90,6 +97,12 @@ def build() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check calendar files; print every problem")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--hook", action="store_true",
+                   help="pre-commit mode: PATHs are staged files; YAML that is not a calendar is "
+                        "skipped, except inside a --calendar directory, where it is an error")
+    p.add_argument("--calendar", action="append", metavar="DIR",
+                   help="with --hook: a calendar directory; a file under it is checked with all "
+                        "of the directory (repeat for several)")
     p.add_argument("--format", choices=("text", "json", "github"), default="text")
 
     p = sub.add_parser("plan", help="show every request that will be sent, and when")

@@ -11,6 +11,10 @@ from runner.cli.context import Context
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Exit 0 with a one-line summary, or raise InvalidCalendar with every problem."""
+    if args.hook:
+        from runner.cli import hook
+
+        return hook.run(args, ctx)
     cal = load(args.paths)
     if args.format == "json":
         ctx.out.write("[]\n")
