@@ -10,13 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
 def utc_text(moment: datetime) -> str:
     """`2026-12-01T08:00:00.000Z`: UTC to the millisecond, as every output writes a moment."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def duration_text(span: timedelta) -> str:
+    """`2h`, `15m`, `1h30m`, `90s`, `250ms`: a duration as a calendar writes one."""
+    millis = round(span.total_seconds() * 1000)
+    if millis == 0:
+        return "0s"
+    sign, millis = ("-", -millis) if millis < 0 else ("", millis)
+    if millis % 1000:
+        return f"{sign}{millis}ms" if millis < 60_000 else f"{sign}{millis / 1000:g}s"
+    seconds = millis // 1000
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return sign + "".join(parts)
+
+
+def local_text(moment: datetime) -> str:
+    """`2026-12-01 09:00:00 CET (+01:00)`: the wall time people wrote, with its zone."""
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M:%S} {moment.tzname()} ({offset[:3]}:{offset[3:]})"
 
 
 def system_now() -> datetime:

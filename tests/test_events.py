@@ -10,8 +10,8 @@ from io import StringIO
 
 import pytest
 
+from runner.clock import duration_text
 from runner.daemon import CapturedLog, EventLog, route_library_logs
-from runner.daemon.events import duration_text
 
 T = datetime(2026, 12, 1, 9, 0, 0, 1000, tzinfo=timezone(timedelta(hours=1)))
 

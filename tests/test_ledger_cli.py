@@ -60,10 +60,18 @@ def test_status_counts_and_lists_what_needs_attention(pushcal: RunPushcal, state
         f"ledger {state}: failed: 1, missed: 1, retry_wait: 1, sent: 1, unknown: 2\n"
         "needs attention:\n"
         "  2026-11-27T09:00:00.000Z  old -> page  missed  missed: 2 h late\n"
+        "    next: pushcal send CALENDAR old --account page --force\n"
         "  2026-11-28T09:00:00.000Z  launch -> tw  unknown  read timeout: may have been acted on\n"
+        "    next: pushcal check CALENDAR --entry launch, then pushcal resolve launch"
+        " --account tw --sent (or --not-sent)\n"
         "  2026-11-28T10:00:00.000Z  tip@2026-11-28 -> tw  failed  message too long\n"
+        "    next: pushcal send CALENDAR tip@2026-11-28 --account tw --force\n"
         "  2026-11-28T11:00:00.000Z  digest -> page  retry_wait  busy\n"
+        "    next: nothing to do while the daemon (pushcal run) runs: it retries it now"
+        " (due since 2026-11-28T11:01:00.000Z)\n"
         "  2026-11-29T10:00:00.000Z  tip@2026-11-29 -> tw  unknown  HTTP 502\n"
+        "    next: pushcal check CALENDAR --entry tip, then pushcal resolve tip@2026-11-29"
+        " --account tw --sent (or --not-sent)\n"
     ), run
     assert run.err == ""
 
@@ -82,8 +90,8 @@ def test_status_with_a_calendar_shows_the_next_firings_not_yet_recorded(
     # `launch` is recorded under its id for both accounts (sent, unknown): moving it in the
     # file does not make it due again. `tip` is past until 1 December.
     assert run.out.split("next:\n")[1] == (
-        "  2026-12-01T10:00:00.000Z  tip@2026-12-01 -> tw\n"
-        "  2026-12-02T08:30:00.000Z  news -> page\n"
+        "  2026-12-01 11:00:00 CET (+01:00)  2026-12-01T10:00:00.000Z  tip@2026-12-01 -> tw\n"
+        "  2026-12-02 09:30:00 CET (+01:00)  2026-12-02T08:30:00.000Z  news -> page\n"
     ), run
 
 
@@ -197,7 +205,8 @@ def test_every_command_reads_the_ledger_named_by_state(pushcal: RunPushcal, stat
 
     assert pushcal(["status", "--state", str(other)], env=env).out == (
         f"ledger {other}: no deliveries recorded\n")
-    assert pushcal(["history", "--state", str(other)], env=env).out == ""
+    assert pushcal(["history", "--state", str(other)], env=env).out == (
+        f"nothing recorded in {other}\n")
     refused = pushcal(["resolve", "launch", "--account", "tw", "--sent", "--state", str(other)],
                       env=env)
     assert refused.code == 1, refused

@@ -150,7 +150,9 @@ def test_a_connection_reset_after_posting_is_unknown_and_never_resent(
     assert "may have been acted on" in lost.out
     box.set_faults(Faults())
     again = send(box, state, "playlist")
-    assert (again.code, again.out) == (1, "playlist -> youtube: not sent: already unknown\n"), again
+    assert (again.code, again.out) == (1, (
+        "playlist -> youtube: not sent: already unknown (it may have been posted): pushcal check "
+        f"{EXAMPLE}, then pushcal resolve playlist --account youtube\n")), again
     assert len(box.created()) == 1  # the sandbox did create it, once
 
 

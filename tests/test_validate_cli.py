@@ -128,7 +128,8 @@ def test_usage_errors_exit_2(pushcal: Any, capsys: pytest.CaptureFixture[str],
     run = pushcal(argv)
     assert run.code == 2, str(run)
     assert run.out == "", str(run)
-    assert "usage: pushcal" in run.err, str(run)
+    assert run.err.splitlines()[-1].startswith("pushcal validate: "), str(run)
+    assert run.err.endswith(" (see 'pushcal validate --help')\n"), str(run)
     assert capsys.readouterr().err == ""  # nothing leaks past the Context's streams
 
 

@@ -16,7 +16,7 @@ from runner.oneall.client import Client
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print, per unknown row, what the listings show and which `resolve` fits; change nothing."""
     cal = load(args.paths)
-    with wiring.existing_ledger(args.state, ctx, f"no ledger at {args.state}") as ledger:
+    with wiring.reader(args.state, f"no ledger at {args.state}: give the daemon's --state") as ledger:
         rows = ledger.rows(states=[State.UNKNOWN], entry=args.entry)
     if not rows:
         print("nothing is unknown", file=ctx.out)

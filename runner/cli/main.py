@@ -25,7 +25,11 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     try:
         # argparse writes usage, --help and errors to the process streams: send them to ours.
         with contextlib.redirect_stdout(ctx.out), contextlib.redirect_stderr(ctx.err):
-            args = arguments.build().parse_args(argv)
+            parser = arguments.build()
+            args, extra = parser.parse_known_args(argv)
+            if extra:  # a wrong option of a command: that command's usage, not pushcal's
+                arguments.subcommand(parser, args.command).error(
+                    f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exit_:
         return int(exit_.code or 0)
     args.state_given = getattr(args, "state", None) is not None

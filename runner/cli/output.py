@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from runner.calendar.expansion import Occurrence
-from runner.clock import utc_text
+from runner.clock import local_text, utc_text
 from runner.errors import Problem
 from runner.ledger.contract import Row
 from runner.oneall.render import shown
@@ -22,8 +22,14 @@ from runner.oneall.wire import Request
 
 def local(moment: datetime) -> str:
     """`2026-12-01 09:00:00 CET (+01:00)`: the wall time people wrote, with its zone."""
-    offset = moment.strftime("%z")
-    return f"{moment:%Y-%m-%d %H:%M:%S} {moment.tzname()} ({offset[:3]}:{offset[3:]})"
+    return local_text(moment)
+
+
+def when(moment: datetime, tz: tzinfo | None) -> str:
+    """A moment for people: the calendar's local time and zone beside the UTC instant."""
+    if tz is None:
+        return utc_text(moment)
+    return f"{local(moment.astimezone(tz))}  {utc_text(moment)}"
 
 
 def count(n: int, one: str, many: str | None = None) -> str:
@@ -124,14 +130,16 @@ def row_dict(row: Row) -> dict[str, Any]:
     }
 
 
-def rows_json(rows: Iterable[Row]) -> str:
-    return json.dumps([row_dict(r) for r in rows], indent=2, ensure_ascii=False) + "\n"
+def rows_json(rows: Iterable[Row], *, sandbox: bool = False) -> str:
+    """Rows as a JSON list; `sandbox` marks rows a sandbox wrote (never really published)."""
+    items = [{**row_dict(r), "sandbox": sandbox} for r in rows]
+    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
 
 
-def row_line(row: Row) -> str:
+def row_line(row: Row, tz: tzinfo | None = None) -> str:
     """One line per row: when, what, where, state, and the remote id or the reason."""
     detail = row.location or row.remote_id or row.info
-    return f"{utc_text(row.scheduled)}  {row.key} -> {row.account}  {row.state}  {detail}".rstrip()
+    return f"{when(row.scheduled, tz)}  {row.key} -> {row.account}  {row.state}  {detail}".rstrip()
 
 
 def counts_line(counts: Mapping[Any, int]) -> str:

@@ -1,10 +1,19 @@
-"""`pushcal run PATH...`: the daemon, or a rehearsal of it on virtual time."""
+"""`pushcal run PATH...`: the daemon, or a rehearsal of it on virtual time.
+
+Everything a run needs is checked before it starts: the window (`--until` after `--from`),
+the heartbeat file (written once up front), and the ledger (a sandbox never writes into real
+history, see `wiring.ledger`). Ctrl-C exits 130 as every command does; a rehearsal says
+how far it got.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import timedelta
+import os
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from runner.calendar import Loader
 from runner.cli import observers, output, wiring
@@ -12,6 +21,9 @@ from runner.cli.context import Context, UsageError
 from runner.cli.moments import moment
 from runner.clock import Clock, ScaledClock, utc_text
 from runner.daemon import Daemon, DaemonOptions, EarlySignals, EventLog, route_library_logs
+from runner.errors import PushcalError
+
+REHEARSAL_DAYS = 7
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -20,14 +32,24 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.rehearse and not args.sandbox:
         raise UsageError("--rehearse plays the calendar on virtual time: it needs --sandbox")
     observers.check(args, ctx.env)
+    wiring.keep_history_apart(args)
     loader = Loader(args.paths)
     cal = loader.load()
     start = moment(args.start, cal, "--from") if args.start else ctx.clock()
-    clock: Clock = (ScaledClock(start, args.speed, ctx.clock) if args.rehearse
-                    else wiring.RealClock(ctx))
+    if args.start and not args.rehearse:
+        raise UsageError("--from is where a rehearsal starts: add --rehearse --sandbox, or leave "
+                         "it out (a real run starts now)")
     until = moment(args.end, cal, "--until") if args.end else None
     if args.rehearse and until is None:
-        until = start + timedelta(days=7)
+        until = start + timedelta(days=REHEARSAL_DAYS)
+    if until is not None and until <= start:
+        first = "--from" if args.start else "now"
+        raise UsageError(f"--until {utc_text(until)} is not after {first} ({utc_text(start)}): "
+                         "give a later --until")
+    if args.heartbeat is not None:
+        _writable(args.heartbeat)
+    clock: Clock = (ScaledClock(start, args.speed, ctx.clock) if args.rehearse
+                    else wiring.RealClock(ctx))
     log = EventLog(ctx.err, fmt=args.log_format, clock=clock.now)
     health = None if args.sandbox and not args.state_given else args.state.with_name(
         args.state.name + ".health")
@@ -37,6 +59,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
           wiring.client(args.sandbox, ctx, args.read_timeout) as client,
           wiring.ledger(args, clock.now, log) as ledger):
         ledger.acquire_daemon_lock()
+        if args.rehearse:
+            log("rehearsing", virtual_from=start, until=until, speed=args.speed,
+                note="virtual time: every moment in this log is on the rehearsal's clock")
         daemon = Daemon(loader, cal, ledger=ledger, client=outside.sender(client), clock=clock,
                         log=log, options=options)
         outside.attach(daemon, ledger)
@@ -46,7 +71,32 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 return await daemon.run()
 
         code = asyncio.run(main())
+        interrupted = daemon.stopped_by == "SIGINT"
         if args.rehearse:
-            print(f"rehearsal finished at {utc_text(clock.now())}: "
-                  f"{output.counts_line(ledger.counts())}", file=ctx.out)
-        return code
+            print(_summary(daemon, clock.now(), until, interrupted), file=ctx.out)
+        return 130 if interrupted else code
+
+
+def _summary(daemon: Daemon, now: datetime, until: datetime | None, interrupted: bool) -> str:
+    """The rehearsal's last line: how far it got on virtual time and what this run did."""
+    counts = daemon.this_run()
+    done = output.counts_line(counts) if counts else "nothing fell due"
+    if interrupted:
+        return (f"rehearsal interrupted at {utc_text(now)} (virtual), before "
+                f"{utc_text(until) if until else 'its end'}: {done}")
+    return f"rehearsal finished at {utc_text(now)} (virtual): {done}"
+
+
+def _writable(path: Path) -> None:
+    """Refuse a heartbeat that could never be written, before the daemon starts."""
+    if path.parent.exists() and not path.parent.is_dir():
+        raise PushcalError(f"--heartbeat {path}: cannot write there ({path.parent} is not a "
+                           "directory); choose a file in a writable directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise PushcalError(f"--heartbeat {path}: cannot write there ({error.strerror}); "
+                           "choose a file in a writable directory") from None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 
 from runner.cli.context import Context, UsageError
+from runner.errors import PushcalError
 from runner.sandbox import Faults, serve_forever
 
 
@@ -16,5 +18,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                         seed=args.seed)
     except ValueError as error:
         raise UsageError(f"sandbox: {error}") from None
-    serve_forever(args.host, args.port, faults, ctx.out)
+    try:
+        serve_forever(args.host, args.port, faults, ctx.out)
+    except OSError as error:  # the port is taken, or the address is not on this machine
+        reason = "is in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
+        raise PushcalError(f"sandbox: {args.host} port {args.port} {reason}; pick another with "
+                           "--port (0 picks a free one)") from None
     return 0

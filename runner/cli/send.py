@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 
-from runner.calendar import Calendar, Occurrence, instants, load
-from runner.cli import wiring
+from runner.calendar import Calendar, Occurrence, instants, load, occurrence
+from runner.cli import steps, wiring
 from runner.cli.context import Context, UsageError
 from runner.clock import utc_text
 from runner.delivery import deliver
@@ -20,16 +21,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Send each account's occurrence; exit 1 if any did not end `sent`."""
     if len(args.args) < 2:
         raise UsageError("send needs the calendar PATH(s) and then the ENTRY id")
+    wiring.keep_history_apart(args)
     cal = load(args.args[:-1])
     occurrences = _next_occurrences(cal, args.args[-1], args.account, ctx.clock())
     with (wiring.client(args.sandbox, ctx, args.read_timeout) as client,
           wiring.ledger(args, ctx.clock) as ledger, ledger.hold_for_sending()):
-        failures = asyncio.run(_send_each(cal, occurrences, client, ledger, ctx, args.force))
+        failures = asyncio.run(_send_each(cal, occurrences, client, ledger, ctx, args))
     return 1 if failures else 0
 
 
-def _next_occurrences(cal: Calendar, entry_id: str, account: str | None,
+def _next_occurrences(cal: Calendar, wanted: str, account: str | None,
                       now: datetime) -> list[Occurrence]:
+    entry_id, _, day = wanted.partition("@")
     entry = cal.entry(entry_id)
     if entry is None:
         raise PushcalError(f"no entry '{entry_id}' in the calendar")
@@ -38,6 +41,8 @@ def _next_occurrences(cal: Calendar, entry_id: str, account: str | None,
     if account is not None and account not in entry.to:
         raise PushcalError(f"entry '{entry_id}' does not go to '{account}'; "
                            f"it goes to {', '.join(entry.to)}")
+    if day:  # one occurrence named by its key, as status and history show it
+        return _keyed(cal, wanted, entry.to, account)
     # A one-off has one occurrence whenever it is; a repetition sends its next one (or the
     # one still within its grace).
     since = datetime.min.replace(tzinfo=now.tzinfo) if entry.repeat is None else now - entry.grace
@@ -50,17 +55,29 @@ def _next_occurrences(cal: Calendar, entry_id: str, account: str | None,
             for name in entry.to if account in (None, name)]
 
 
+def _keyed(cal: Calendar, key: str, accounts: Sequence[str],
+           account: str | None) -> list[Occurrence]:
+    found = [occ for name in accounts if account in (None, name)
+             if (occ := occurrence(cal, key, name)) is not None]
+    if not found:
+        raise PushcalError(f"'{key}' is not an occurrence of the calendar: the entry does not "
+                           "repeat on that local date (pushcal plan shows its occurrences)")
+    return found
+
+
 async def _send_each(cal: Calendar, occurrences: list[Occurrence], client: Client,
-                     ledger: Ledger, ctx: Context, force: bool) -> int:
+                     ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
     failures = 0
+    paths = args.args[:-1]
     async with client:
         for occ in occurrences:
             delivery = await deliver(cal, occ, ledger=ledger, client=client, clock=ctx.clock,
-                                     force=force)
+                                     force=args.force)
             if delivery is None:
                 row = ledger.get(occ.key, occ.account)
-                state = row.state if row else "claimed elsewhere"
-                print(f"{occ.key} -> {occ.account}: not sent: already {state}", file=ctx.out)
+                text = (steps.already(row.state, occ.key, occ.account, paths) if row
+                        else f"{occ.key} -> {occ.account}: not sent: claimed elsewhere")
+                print(text, file=ctx.out)
                 failures += 1
                 continue
             row = delivery.row

@@ -1,4 +1,8 @@
-"""`pushcal status [PATH...]`: counts per state, what needs attention, and the next firings."""
+"""`pushcal status [PATH...]`: counts per state, what needs attention, and the next firings.
+
+Read-only: the ledger is opened through `SqliteReader`, never created or converted. With
+`--check`, a missing ledger fails too, so a typo in a monitoring command cannot stay green.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from runner.calendar import expand, load
-from runner.cli import output
+from runner.cli import output, steps, wiring
 from runner.cli.context import Context
-from runner.clock import utc_text
+from runner.errors import PushcalError
 from runner.ledger import NEEDS_A_HUMAN, State
-from runner.ledger.locks import daemon_running
-from runner.ledger.sqlite import SqliteLedger
 
 NEXT_DAYS = 30
 
@@ -21,39 +23,48 @@ NEXT_DAYS = 30
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the ledger's summary; with --check, exit 1 when a delivery needs a person."""
     cal = load(args.paths) if args.paths else None
+    tz = cal.tz if cal is not None else None
     done: set[tuple[str, str]] = set()
     urgent = 0
+    now = ctx.clock()
     if args.state.exists():
-        with SqliteLedger(args.state, clock=ctx.clock) as ledger:
-            print(f"ledger {args.state}: {output.counts_line(ledger.counts())}", file=ctx.out)
+        with wiring.reader(args.state, "") as ledger:
+            kind = "sandbox ledger" if ledger.sandbox else "ledger"
+            print(f"{kind} {args.state}: {output.counts_line(ledger.counts())}", file=ctx.out)
             orphans = ledger.orphans()
             attention = ledger.rows(states=(*NEEDS_A_HUMAN, State.RETRY_WAIT))
             if attention or orphans:
                 print("needs attention:", file=ctx.out)
             for row in attention:
-                print("  " + output.row_line(row), file=ctx.out)
+                print("  " + output.row_line(row, tz), file=ctx.out)
+                step = steps.next_step(row, args.paths, now)
+                if step:
+                    print("    " + step, file=ctx.out)
             for row in orphans:
-                print("  " + output.row_line(row) + "  (no process is sending it: its sender"
+                print("  " + output.row_line(row, tz) + "  (no process is sending it: its sender"
                       " was killed; the next daemon start makes it unknown)", file=ctx.out)
             urgent = sum(row.state in NEEDS_A_HUMAN for row in attention) + len(orphans)
             done = ledger.keys_in(set(State))
-        urgent += _daemon_health(args.state, ctx)
+            running = ledger.daemon_running()
+        urgent += _daemon_health(args.state, running, ctx)
+    elif args.check:
+        raise PushcalError(f"no ledger at {args.state}: give the daemon's --state (status "
+                           "--check fails on a missing ledger, so a typo cannot pass as healthy)")
     else:
         print(f"no ledger at {args.state} yet: nothing has been sent", file=ctx.out)
     if cal is not None:
-        now = ctx.clock()
         upcoming = [o for o in expand(cal, now, now + timedelta(days=NEXT_DAYS))
                     if (o.key, o.account) not in done][:10]
         print("next:" if upcoming else f"next: nothing in the next {NEXT_DAYS} days", file=ctx.out)
         for occ in upcoming:
-            print(f"  {utc_text(occ.due)}  {occ.key} -> {occ.account}", file=ctx.out)
+            print(f"  {output.when(occ.due, tz)}  {occ.key} -> {occ.account}", file=ctx.out)
     return 1 if args.check and urgent else 0
 
 
-def _daemon_health(state: Path, ctx: Context) -> int:
+def _daemon_health(state: Path, running: bool, ctx: Context) -> int:
     """Print what the running daemon's health file says is wrong; 1 if anything is."""
     path = state.with_name(state.name + ".health")
-    if not daemon_running(state) or not path.exists():
+    if not running or not path.exists():
         return 0
     try:
         health = json.loads(path.read_text(encoding="utf-8"))

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from runner.cli.context import Context
+from runner.cli.context import Context, UsageError
 from runner.daemon.events import EventLog
 from runner.ledger.contract import Row
+from runner.errors import PushcalError
 from runner.ledger.sqlite import SqliteLedger
+from runner.ledger.sqlite_readonly import SqliteReader
 from runner.oneall.client import Client
 from runner.oneall.credentials import Credentials
 
@@ -26,17 +28,15 @@ def existing_states(path: Path, ctx: Context) -> dict[tuple[str, str], str]:
     """The ledger's state per (key, account), if a ledger exists; never creates one."""
     if not path.exists():
         return {}
-    with SqliteLedger(path, clock=ctx.clock) as ledger:
+    with SqliteReader(path) as ledger:
         return {(r.key, r.account): str(r.state) for r in ledger.rows()}
 
 
 def existing_rows(path: Path, ctx: Context) -> dict[tuple[str, str], Row]:
     """The ledger's rows by (key, account), read only; the ledger must exist."""
-    from runner.errors import PushcalError
-
     if not path.exists():
         raise PushcalError(f"no ledger at {path}; give --state FILE, or run something first")
-    with SqliteLedger(path, clock=ctx.clock) as ledger:
+    with SqliteReader(path) as ledger:
         return {(r.key, r.account): r for r in ledger.rows()}
 
 
@@ -64,20 +64,48 @@ def ledger(args: argparse.Namespace, clock: Callable[[], datetime],
             if log is not None:
                 log("sandbox-ledger", path=str(path), note="deleted at exit; give --state to keep it")
             with SqliteLedger(path, clock=clock) as opened:
+                opened.mark_sandbox()
                 yield opened
         return
+    keep_history_apart(args)
     with SqliteLedger(args.state, clock=clock) as opened:
+        if args.sandbox:
+            opened.mark_sandbox()
         yield opened
+
+
+def keep_history_apart(args: argparse.Namespace) -> None:
+    """A sandbox never writes into real history, and a real run never reads a sandbox's.
+
+    Commands call it before any other work too, so the refusal comes first and alone."""
+    path, sandbox = args.state, args.sandbox
+    if (sandbox and not args.state_given) or not path.is_file() or path.stat().st_size == 0:
+        return
+    with SqliteReader(path) as existing:
+        if sandbox and not existing.sandbox and existing.rows(limit=1):
+            raise UsageError(f"--state {path} holds real deliveries: a --sandbox or --rehearse "
+                             "run never writes there; leave out --state for a throwaway ledger, "
+                             "or give a new file")
+        if not sandbox and existing.sandbox:
+            raise UsageError(f"--state {path} is a sandbox's ledger (nothing in it was really "
+                             "published): give the real ledger, or add --sandbox")
 
 
 @contextmanager
 def existing_ledger(path: Path, ctx: Context, missing: str) -> Iterator[SqliteLedger]:
-    """The ledger at `path`, which must exist already (`missing` says what to do if not)."""
-    from runner.errors import PushcalError
-
+    """The ledger at `path` to write to, which must exist already (`missing` says what to do)."""
     if not path.exists():
         raise PushcalError(missing)
     with SqliteLedger(path, clock=ctx.clock) as opened:
+        yield opened
+
+
+@contextmanager
+def reader(path: Path, missing: str) -> Iterator[SqliteReader]:
+    """The ledger at `path`, opened read-only: never created, converted or repaired."""
+    if not path.exists():
+        raise PushcalError(missing)
+    with SqliteReader(path) as opened:
         yield opened
 
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from runner.clock import utc_text
+from runner.clock import duration_text, utc_text
 
 Observer = Callable[[str, Mapping[str, Any]], None]
 
@@ -97,23 +97,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, timedelta):
         return duration_text(value)
     return value
-
-
-def duration_text(span: timedelta) -> str:
-    """`2h`, `15m`, `1h30m`, `90s`, `250ms`: a duration as a calendar writes one."""
-    millis = round(span.total_seconds() * 1000)
-    if millis == 0:
-        return "0s"
-    sign, millis = ("-", -millis) if millis < 0 else ("", millis)
-    if millis % 1000:
-        return f"{sign}{millis}ms" if millis < 60_000 else f"{sign}{millis / 1000:g}s"
-    seconds = millis // 1000
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return sign + "".join(parts)
 
 
 class _ToEventLog(logging.Handler):

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from runner.calendar import Calendar, Loader, Occurrence, expand, occurrence
-from runner.clock import Clock
+from runner.clock import Clock, local_text
 from runner.daemon import heartbeat
 from runner.daemon.events import EventLog
 from runner.daemon.fds import raise_open_files_limit
@@ -65,6 +66,8 @@ class Daemon:
         self._stop = asyncio.Event()
         self._reloads: set[asyncio.Future[None]] = set()
         self._scheduler: AsyncIOScheduler | None = None
+        self.started: datetime | None = None  # on the daemon's clock, when run() began
+        self.stopped_by: str | None = None  # the signal's name, when one stopped it
 
     async def run(self) -> int:
         """Run until SIGTERM/SIGINT (or `until`); return the exit code. A ledger that
@@ -72,6 +75,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self._signals(loop)  # first: a signal during start-up must not kill the daemon
         raise_open_files_limit()
+        self.started = self.clock.now()
         for row in self.ledger.recover():
             self.report("recovered", row)
         self._scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC", job_defaults={
@@ -100,7 +104,7 @@ class Daemon:
         watch = asyncio.create_task(self.supervisor.forever(
             "watcher", lambda: self.watcher.run(self.reload), self.options.watch_interval))
         self.log("started", entries=len(self.calendar.entries), jobs=len(self.jobs.by_due),
-                 horizon=self.horizon, commit=self.commit)
+                 horizon=self.horizon, commit=self.commit, **self._next_firing())
         self._early_signals()
         await self._stop.wait()
         watch.cancel()
@@ -109,9 +113,24 @@ class Daemon:
         if self.supervisor.fatal is not None:
             self.log("stopped", cut_off=cut or None, reason="the ledger cannot be trusted")
             raise self.supervisor.fatal
-        self.log("stopped", cut_off=cut or None, **{str(k): v for k, v in
-                                                    self.ledger.counts().items() if v})
+        self.log("stopped", cut_off=cut or None, **self.this_run(), by=self.stopped_by)
         return 0
+
+    def this_run(self) -> dict[str, int]:
+        """What this run recorded, per state: rows it claimed or settled since it started."""
+        started = self.started or self.clock.now()
+        counts = Counter(str(row.state) for row in self.ledger.rows()
+                         if max(filter(None, (row.claimed, row.finished)), default=row.scheduled)
+                         >= started)
+        return dict(sorted(counts.items()))
+
+    def _next_firing(self) -> dict[str, object]:
+        """The next firing as a UTC instant and as the calendar's local time, for the log."""
+        due = self.jobs.next_due()
+        if due is None:
+            return {"next": None}
+        tz = self.calendar.tz
+        return {"next": due, "next_local": local_text(due.astimezone(tz)) if tz else None}
 
     def stop(self) -> None:
         """Stop claiming new occurrences and shut down."""
@@ -159,7 +178,7 @@ class Daemon:
 
     def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop)
+            loop.add_signal_handler(sig, self._signalled, sig.name)
         loop.add_signal_handler(signal.SIGHUP, lambda: self.request_reload("SIGHUP"))
 
     def request_reload(self, reason: str) -> None:
@@ -174,6 +193,10 @@ class Daemon:
             self.stop()
         elif early is not None and early.reload:
             self.request_reload("SIGHUP")
+
+    def _signalled(self, name: str) -> None:
+        self.stopped_by = name
+        self.stop()
 
     async def reload(self, reason: str) -> bool:
         """Re-read the whole calendar; replace the current one only if all of it is valid."""
@@ -200,7 +223,7 @@ class Daemon:
         self._cancel_vanished(pending, changed)
         self._catch_up(before, changed)
         self.log("reloaded", reason=reason, entries=len(calendar.entries),
-                 entries_changed=len(changed), jobs_touched=touched)
+                 entries_changed=len(changed), jobs_touched=touched, **self._next_firing())
         return True
 
     def _cancel_vanished(self, pending: Wanted, changed: set[str]) -> None:

@@ -19,9 +19,9 @@ from datetime import timedelta
 
 from runner.calendar.expansion import Occurrence, occurrence
 from runner.calendar.model import Calendar
-from runner.clock import Clock
+from runner.clock import Clock, duration_text
 from runner.daemon.claims import ClaimBatcher
-from runner.daemon.events import EventLog, duration_text
+from runner.daemon.events import EventLog
 from runner.daemon.supervise import Supervisor
 from runner.delivery import Delivery, Sender, claim_request, deliver, retry_deadline
 from runner.ledger.contract import ClaimRequest, Ledger, LedgerError, LedgerUntrusted, State
@@ -165,9 +165,9 @@ class Workers:
         grace = max(occ.grace, timedelta(seconds=ON_TIME / self._clock.real_seconds(1.0)))
         deadline = retry_deadline(occ, grace) if job.retry else occ.due + grace
         if now > deadline:
-            late = (now - occ.due).total_seconds()
+            # On the daemon's clock: a rehearsal's lateness is in calendar time, not real time.
             why = ("retry window ended" if job.retry
-                   else f"{late:.3f} s late, grace {duration_text(occ.grace)}")
+                   else f"{duration_text(now - occ.due)} late, grace {duration_text(occ.grace)}")
             self._missed(job, occ, claim_request(cal, occ)[1].endpoint, why)
             return None
         requests, claim = claim_request(cal, occ, commit=self._commit())

@@ -54,6 +54,7 @@ from runner.ledger.sqlite_files import (
     is_ledger,
     refuse_unsafe_open,
 )
+from runner.ledger.sqlite_readonly import SANDBOX_MARK
 from runner.ledger.sqlite_rows import SqliteReads
 
 _BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's transaction to end
@@ -261,6 +262,11 @@ class SqliteLedger(SqliteReads):
                 tables.save_next_attempt(conn, row.key, account, retry_at)
             return [tables.settle(conn, row, state, f"resolved by hand: {word}", now)
                     for row in targets]
+
+    def mark_sandbox(self) -> None:
+        """Stamp the file as a sandbox's: real runs refuse it and history says so."""
+        with self._mutex, _translated(self._path):
+            self._conn.execute(f"PRAGMA user_version = {SANDBOX_MARK}")
 
     def _now(self) -> str:
         return tables.stamp(self._clock())
