@@ -39,6 +39,10 @@ BAD = [  # (command line before the option, option, bad values)
     (["run", "CAL", "--rehearse", "--sandbox"], "--from", ["garbage"]),
     (["run", "CAL", "--rehearse", "--sandbox"], "--until", ["garbage", "2020-01-01T00:00Z"]),
     (["run", "CAL"], "--log-format", ["xml"]),
+    (["run", "CAL"], "--ping-every", NUMBERS),
+    (["agenda", "CAL"], "--from", ["garbage"]),
+    (["agenda", "CAL"], "--color", ["pink"]),
+    (["calendar", "CAL", "--ics", "OUT"], "--to", ["garbage"]),
 ]
 CASES = [(head, option, value) for head, option, values in BAD for value in values]
 
@@ -56,7 +60,8 @@ def test_every_bad_value_is_one_line_and_exit_1_or_2(pushcal: RunPushcal, cal: P
                                                      tmp_path: Path, head: list[str],
                                                      option: str, value: str) -> None:
     state = tmp_path / "ledger.sqlite"
-    argv = [str(cal) if word == "CAL" else word for word in head]
+    words = {"CAL": str(cal), "OUT": str(tmp_path / "feed.ics")}
+    argv = [words.get(word, word) for word in head]
     run = pushcal([*argv, f"{option}={value}", "--state", str(state)]
                   if argv[0] not in ("sandbox", "validate") else [*argv, f"{option}={value}"])
     assert run.code in (1, 2), run

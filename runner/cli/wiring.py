@@ -16,8 +16,8 @@ from pathlib import Path
 
 from runner.cli.context import Context, UsageError
 from runner.daemon.events import EventLog
-from runner.ledger.contract import Row
 from runner.errors import PushcalError
+from runner.ledger.contract import Row
 from runner.ledger.sqlite import SqliteLedger
 from runner.ledger.sqlite_readonly import SqliteReader
 from runner.oneall.client import Client
