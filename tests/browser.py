@@ -15,7 +15,9 @@ NAMES = ("chromium", "chromium-headless-shell", "chromium-browser", "google-chro
 # What works as root in a container, with nothing reaching the network.
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--virtual-time-budget=5000")
+         "--disable-dev-shm-usage")
+# For one-shot runs (--dump-dom, --screenshot): let the page's script finish before the dump.
+SETTLE = "--virtual-time-budget=5000"
 
 
 def browser() -> str:
@@ -33,7 +35,7 @@ def browser() -> str:
 
 def run(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The browser with a fresh profile under `profile`; fails on a non-zero exit."""
-    done = subprocess.run([browser(), *FLAGS, f"--user-data-dir={profile}", *args],
+    done = subprocess.run([browser(), *FLAGS, SETTLE, f"--user-data-dir={profile}", *args],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
     return done

@@ -122,16 +122,49 @@ def test_every_kind_of_change_as_markdown_grouped_by_day(repo: GitRepo) -> None:
     assert done.out == MARKDOWN.replace("BASE", base[:12]), done
 
 
+TEXT = """\
+Tue 2026-12-01
+  09:00 CET  launch -> page (facebook)  text changed, media changed
+      text: We're live{+ now+}!
+      media: [-https://cdn.example.com/photo.jpg-] {+https://cdn.example.com/photo2.jpg+}
+  09:00 CET  launch -> x (twitter)  text changed, media changed
+      text: We're live{+ now+}!
+      media: [-https://cdn.example.com/photo.jpg-] {+https://cdn.example.com/photo2.jpg+}
+Wed 2026-12-02
+  10:30 CET  moved -> x (twitter)  retimed
+      time: [-Wed 2026-12-02 10:00 CET-] -> {+Wed 2026-12-02 10:30 CET+}
+  11:00 CET  gone -> x (twitter)  removed
+      text: Soon gone
+Thu 2026-12-03
+  12:00 CET  reach -> x (twitter)  target added
+      text: More reach
+  13:00 CET  narrow -> x (twitter)  target removed
+      text: Less reach
+Fri 2026-12-04
+  09:00 CET  paused -> x (twitter)  disabled
+      text: Pause me
+  10:00 CET  waking -> x (twitter)  enabled
+      text: Wake me
+Sat 2026-12-05
+  09:00 CET  linked -> page (facebook)  details changed
+      link: [-https://example.com/a-] -> {+https://example.com/b+}
+Sun 2026-12-06
+  09:00 CET  fresh -> x (twitter)  added
+      text: Brand *new* for @team
+10 deliveries changed (1 added, 1 removed, 1 target added, 1 target removed, 1 enabled, 1 disabled, 1 retimed, 2 text changed, 2 media changed, 1 details changed) between BASE and the working tree, 2026-11-30 to 2026-12-31
+"""
+
+
 def test_the_same_as_text_without_colour_unless_asked(repo: GitRepo) -> None:
+    base = repo.git("rev-parse", "HEAD")
     repo.write({"cal/posts.yaml": EDITED})
     plain = diff(repo, "HEAD", "cal")
-    assert plain.out.splitlines()[:3] == [
-        "Tue 2026-12-01", "  09:00 CET  launch -> page (facebook)  text changed, media changed",
-        "      text: We're live{+ now+}!"], plain
-    assert "\x1b[" not in plain.out
+    assert plain.out == TEXT.replace("BASE", base[:12]), plain
     coloured = diff(repo, "HEAD", "cal", "--color", "always")
-    assert "We're live\x1b[32m now\x1b[0m!" in coloured.out, coloured
-    assert "\x1b[" not in diff(repo, "HEAD", "cal", "--color", "auto", env={"NO_COLOR": "1"}).out
+    assert "      text: We're live\x1b[32m now\x1b[0m!\n" in coloured.out, coloured
+    assert "  \x1b[1mTue 2026-12-01\x1b[0m\n" not in coloured.out and "\x1b[1mTue 2026-12-01\x1b[0m\n" in coloured.out
+    assert diff(repo, "HEAD", "cal", "--color", "auto", env={"NO_COLOR": "1"}).out == plain.out
+    assert diff(repo, "HEAD", "cal", "--color", "never").out == plain.out
 
 
 def test_github_notices_sit_on_the_head_lines_and_the_summary_is_the_markdown(repo: GitRepo, tmp_path: Path) -> None:

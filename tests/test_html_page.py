@@ -171,5 +171,36 @@ def test_views_and_filters_follow_the_address(page: Path, tmp_path: Path) -> Non
         ("launch", "page", True), ("launch", "x", False), ("evil", "x", False)]
 
 
+def test_the_provider_filter_and_the_month_from_the_address(page: Path, tmp_path: Path) -> None:
+    dom = read(browser.dump_dom(page, tmp_path / "profile", "#view=month&month=2027-01&provider=facebook"))
+    assert [s for s, (hidden, _) in dom.sections.items() if not hidden] == [("month", "2027-01")]
+    cards = [c for _, days in dom.sections.values() for cards in days.values() for c in cards]
+    assert {(c.account, c.hidden) for c in cards} == {("page", False), ("x", True)}
+
+
 def test_a_phone_width_screenshot(page: Path, tmp_path: Path) -> None:
     browser.screenshot(page, tmp_path / "profile", tmp_path / "phone.png", "390,844")
+
+
+def test_the_keyboard_pages_switches_views_and_walks_the_days(page: Path, tmp_path: Path) -> None:
+    from devtools import Page
+
+    tab = Page(page.as_uri(), tmp_path / "profile")
+    try:
+        shown = "[...document.querySelectorAll('section.view')].filter(s => !s.hidden).map(s => s.dataset.id)"
+        assert tab.evaluate(shown) == ["2026-12"]
+        tab.evaluate("document.querySelector('section.month:not([hidden]) [data-date=\"2026-12-01\"] article').focus()")
+        tab.press("ArrowRight", "ArrowRight", 39)  # to the next day: its first card
+        focused = "[document.activeElement.dataset.key, document.activeElement.closest('.day').dataset.date]"
+        assert tab.evaluate(focused) == ["late", "2026-12-02"]
+        tab.press("ArrowDown", "ArrowDown", 40)  # a week on: 2026-12-09
+        assert tab.evaluate(focused) == ["gone", "2026-12-09"]
+        tab.press("n", "KeyN", 78, "n")
+        assert tab.evaluate(shown) == ["2027-01"]
+        tab.press("w", "KeyW", 87, "w")  # the week view keeps the days in sight
+        assert tab.evaluate(shown) == ["2026-W53"]
+        assert tab.evaluate("location.hash") == "#view=week&week=2026-W53"
+        tab.press("p", "KeyP", 80, "p")
+        assert tab.evaluate(shown) == ["2026-W52"]
+    finally:
+        tab.close()
