@@ -36,7 +36,9 @@ class Page:
         assert pages, "the page never opened"
         self.sock = _connect(pages[0]["webSocketDebuggerUrl"])
         self.next_id = 0
-        while self.evaluate("document.readyState") != "complete":
+        # the first document may still be about:blank, already "complete": wait for ours
+        loaded = "document.readyState === 'complete' && location.protocol === 'file:'"
+        while not self.evaluate(loaded):
             assert time.monotonic() < deadline, "the page never finished loading"
             time.sleep(0.05)
 
