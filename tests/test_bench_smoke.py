@@ -51,6 +51,13 @@ def _wide_burst(figures: dict[str, Any]) -> None:
         40, 40, 40)
 
 
+def _startup(figures: dict[str, Any]) -> None:
+    assert set(figures["best_wall_s"]) == {
+        "python -c pass", "python -c 'import yaml, jsonschema'", "pushcal validate FILE",
+        "pushcal --help"}
+    assert all(wall > 0 for wall in figures["best_wall_s"].values())
+
+
 def _scale(figures: dict[str, Any]) -> None:
     assert figures["occurrences"] >= 2000
     assert figures["jobs"] > 0
@@ -67,6 +74,7 @@ def _diff(figures: dict[str, Any]) -> None:
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "validate": _validate, "send_throughput": _send, "fire_precision": _fire, "burst": _burst,
     "scale": _scale, "diff": _diff, "wide_burst": _wide_burst,
+    "startup": _startup,
 }
 
 

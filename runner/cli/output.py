@@ -10,14 +10,15 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runner.calendar.expansion import Occurrence
 from runner.clock import local_text, utc_text
 from runner.errors import Problem
-from runner.ledger.contract import Row
-from runner.oneall.render import shown
-from runner.oneall.wire import Request
+
+if TYPE_CHECKING:  # types only: `pushcal validate` imports this module and needs neither
+    from runner.calendar.expansion import Occurrence
+    from runner.ledger.contract import Row
+    from runner.oneall.wire import Request
 
 
 def local(moment: datetime) -> str:
@@ -89,7 +90,7 @@ def plan_json(items: Iterable[PlanItem]) -> str:
             "provider": item.provider, "kind": item.kind, "at": utc_text(occ.due),
             "local": occ.local.isoformat(timespec="seconds"), "state": item.state,
             "requests": [{"step": r.step, "method": r.method, "path": r.path,
-                          "body": shown(r.body)} for r in item.requests],
+                          "body": _shown(r.body)} for r in item.requests],
         })
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
 
@@ -101,7 +102,7 @@ def plan_text(items: Sequence[PlanItem], start: datetime, end: datetime) -> str:
         state = f"  [{item.state}]" if item.state else ""
         lines.append(f"{local(occ.local)}  {utc_text(occ.due)}  {occ.key} -> {occ.account}{state}")
         for number, req in enumerate(item.requests, 1):
-            body = json.dumps(shown(req.body), ensure_ascii=False, separators=(",", ":"))
+            body = json.dumps(_shown(req.body), ensure_ascii=False, separators=(",", ":"))
             lines.append(f"  {number}. {req.method} {req.path}  ({req.step})")
             lines.append(f"     {body}")
     entries = len({i.occurrence.entry for i in items})
@@ -145,3 +146,10 @@ def row_line(row: Row, tz: tzinfo | None = None) -> str:
 def counts_line(counts: Mapping[Any, int]) -> str:
     parts = [f"{state}: {n}" for state, n in sorted(counts.items(), key=lambda kv: str(kv[0])) if n]
     return ", ".join(parts) if parts else "no deliveries recorded"
+
+
+def _shown(body: Any) -> Any:
+    """The body as a plan shows it; the renderer loads with the first plan, not with validate."""
+    from runner.oneall.render import shown
+
+    return shown(body)
