@@ -68,7 +68,9 @@ def parse(raw: bytes, file: str) -> Parsed:
     except yaml.YAMLError as error:  # reader errors; the encoding check should prevent them
         builder.problems.append(Problem(file, 1, 1, message=f"unreadable YAML: {error}"))
     empty = builder.documents == 0 and not builder.problems
-    problems = (*builder.problems, *tab_problems(raw, file, until, _quoted_spans(raw)))
+    # Tokenizing again to find quoted text is only worth it when there is a tab to place.
+    quoted = _quoted_spans(raw) if b"\t" in raw[: until + 1] else []
+    problems = (*builder.problems, *tab_problems(raw, file, until, quoted))
     return Parsed(builder.root, builder.positions, builder.key_positions, problems, empty)
 
 
