@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema
 
 from runner.calendar.files import Document
+from runner.calendar.schema_fast import FastCheck
 from runner.errors import Problem
 
 _TYPE_NAMES = {
@@ -38,6 +39,9 @@ def calendar_schema() -> dict[str, Any]:
     text = resources.files("runner.calendar").joinpath("calendar.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+_FAST = FastCheck(calendar_schema)  # large calendars: a compiled check first
 
 
 @cache
@@ -63,6 +67,8 @@ def _inline(node: Any, definitions: dict[str, Any]) -> Any:
 def validate(doc: Document) -> list[tuple[tuple[str | int, ...], Problem]]:
     """Every schema problem of one document, each placed at its key or value, with the
     path of the part it makes invalid."""
+    if _FAST.valid(doc.data):
+        return []
     found: list[tuple[tuple[str | int, ...], Problem]] = []
     for error in _validator().iter_errors(doc.data):
         path = _target(error)
