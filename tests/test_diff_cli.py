@@ -307,3 +307,24 @@ def test_reading_revisions_touches_neither_the_working_tree_nor_the_index(repo: 
     assert (repo.root / ".git" / "index").read_bytes() == index
     assert (repo.root / ".git" / "index").stat().st_mtime_ns == index_time
     assert repo.git("status", "--porcelain") == status == "M cal/posts.yaml"
+
+
+def test_a_base_that_did_not_validate_is_compared_as_an_empty_schedule(repo: GitRepo) -> None:
+    broken = repo.commit("broken", {"cal/posts.yaml": POSTS.replace("to: [x], message: \"Moving on\"", "to: [nobody], message: \"Moving on\"")})
+    fixed = repo.commit("fixed", {"cal/posts.yaml": POSTS})
+    done = diff(repo, broken, fixed, "cal", "--format", "json")
+    assert done.code == 0, done
+    assert done.err == f"pushcal: the calendar at {broken[:12]} does not validate (1 problem): everything is shown as added\n"
+    assert json.loads(done.out)["summary"] == {"added": 9}  # the disabled entry is not among them
+
+
+def test_a_bare_state_reads_the_default_ledger(repo: GitRepo, tmp_path: Path) -> None:
+    repo.write({"cal/posts.yaml": POSTS.replace("Moving on", "Moving off")})
+    ledger = tmp_path / "default.sqlite"
+    missing = diff(repo, "HEAD", "cal", "--state", env={"PUSHCAL_STATE": str(ledger)})
+    assert (missing.code, missing.err) == (1, f"pushcal: no ledger at {ledger}; give --state FILE, or run something first\n"), missing
+    with SqliteLedger(ledger, clock=lambda: NOW) as rows:
+        assert rows.claim(ClaimRequest("moved", "moved", "x", datetime(2026, 12, 2, 9, tzinfo=UTC), "twitter/post", "", None))
+        rows.finish("moved", "x", State.SENT, info="ok", remote_id="5")
+    done = diff(repo, "HEAD", "cal", "--state", env={"PUSHCAL_STATE": str(ledger)})
+    assert "      ledger: sent: already sent: this edit changes nothing on the network\n" in done.out, done

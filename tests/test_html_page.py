@@ -202,5 +202,11 @@ def test_the_keyboard_pages_switches_views_and_walks_the_days(page: Path, tmp_pa
         assert tab.evaluate("location.hash") == "#view=week&week=2026-W53"
         tab.press("p", "KeyP", 80, "p")
         assert tab.evaluate(shown) == ["2026-W52"]
+        layout = ("[getComputedStyle(document.querySelector('section.view:not([hidden]) .grid')).display,"
+                  " getComputedStyle(document.querySelector('section.view:not([hidden]) .heads')).display]")
+        assert tab.evaluate(layout) == ["grid", "grid"]
+        tab.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+        assert tab.evaluate(layout) == ["block", "none"]  # at phone width: one column of days
+        assert tab.evaluate("document.documentElement.scrollWidth <= 390")  # nothing wider than the phone
     finally:
         tab.close()

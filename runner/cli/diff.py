@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from runner.calendar import Calendar, Loader, Source
-from runner.cli import reviewing
+from runner.cli import output, reviewing
 from runner.cli.context import Context
 from runner.errors import InvalidCalendar, Problem
 from runner.review import (
@@ -45,7 +45,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                                         in_worktree(repo, paths)))
     if old is None and new is not None:
         print(f"pushcal: the calendar at {base[:12]} does not validate "
-              f"({len(old_problems)} problems): everything is shown as added", file=ctx.err)
+              f"({output.count(len(old_problems), 'problem')}): everything is shown as added",
+              file=ctx.err)
     start, end = reviewing.window(args, new or old, ctx, DAYS)
     rows = reviewing.rows(args, ctx)
     if new is None:

@@ -105,8 +105,12 @@ def _names(entry: Entry) -> set[str]:
 def _what(old: Slot | None, new: Slot | None, was: bool, is_: bool) -> tuple[What, ...]:
     if old is None:
         assert new is not None
+        if not new.enabled:
+            return ()  # added disabled: nothing more will be sent
         return (What.TARGET_ADDED if was else What.ADDED,)
     if new is None:
+        if not old.enabled:
+            return ()  # it was not going to be sent anyway
         return (What.TARGET_REMOVED if is_ else What.REMOVED,)
     found: list[What] = []
     if old.enabled != new.enabled:
