@@ -125,7 +125,8 @@ def test_a_new_ledger_creates_its_directory_and_starts_empty(ledger: SqliteLedge
 
 def test_states_are_strings_and_know_which_are_terminal() -> None:
     assert [state.value for state in State] == [
-        "planned", "sending", "sent", "retry_wait", "failed", "unknown", "missed", "cancelled"]
+        "planned", "sending", "sent", "accepted", "retry_wait", "failed", "unknown", "missed",
+        "cancelled"]
     assert isinstance(State.SENT, str) and State("sent") is State.SENT
     assert str(State.RETRY_WAIT) == f"{State.RETRY_WAIT}" == "retry_wait"
     assert {state for state in State if state.terminal} == {

@@ -12,16 +12,21 @@ import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from runner.cli.context import UsageError
+from runner.clock import Clock
 from runner.daemon import Daemon
 from runner.daemon.alerts import Commands
+from runner.daemon.callback_server import serve as serve_callbacks
+from runner.daemon.callback_server import sweeping
 from runner.daemon.events import EventLog
 from runner.daemon.metrics import Metrics
 from runner.daemon.notify import Notifier, Target
 from runner.daemon.ping import Ping, heartbeat_fresh, ledger_answers
-from runner.delivery import Sender
+from runner.daemon.results import Results
+from runner.delivery import CallbackUrls, Sender
 from runner.ledger import Ledger
 
 SECRET_ENV = "PUSHCAL_NOTIFY_SECRET"
@@ -70,6 +75,10 @@ def check(args: argparse.Namespace, env: Mapping[str, str]) -> None:
             raise UsageError(f"--ping-every takes a number of seconds above 0, not {args.ping_every:g}")
     if args.metrics:
         listen_address(args.metrics, "--metrics")
+    if args.callback_listen:
+        listen_address(args.callback_listen, "--callback-listen")
+    if args.callback_url:
+        checked_url(args.callback_url, "--callback-url")
 
 
 @dataclass
@@ -84,6 +93,30 @@ class Outside:
     def sender(self, client: Sender) -> Sender:
         """The client the daemon sends through (timed, when there are metrics)."""
         return client if self.metrics is None else self.metrics.sender(client)
+
+    @contextmanager
+    def results(self, args: argparse.Namespace, ledger: Ledger, clock: Clock,
+                log: EventLog) -> Iterator[CallbackUrls]:
+        """Conclude async uploads while inside (the receiver if asked, the sweep always),
+        yielding where their callbacks are to go; both stop before the ledger closes."""
+        timeout = timedelta(hours=args.callback_timeout)
+        results = Results(ledger, log, clock=clock.now, timeout=timeout)
+        every = min(60.0, max(0.05, clock.real_seconds(timeout.total_seconds()) / 10))
+        stops = [sweeping(results, every, log)]
+        try:
+            if not args.callback_listen:
+                yield CallbackUrls(args.callback_url)
+                return
+            host, port = listen_address(args.callback_listen, "--callback-listen")
+            stop, port = serve_callbacks(results, host, port)
+            stops.append(stop)
+            base = args.callback_url or f"http://{_host(host)}:{port}/oneall-callback"
+            log("callbacks-listening", address=f"{_host(host)}:{port}",
+                url=urlsplit(base)._replace(query="").geturl())
+            yield CallbackUrls(base)
+        finally:
+            for stop in reversed(stops):
+                stop()
 
     def attach(self, daemon: Daemon, ledger: Ledger) -> None:
         """Point the scrape-time readings and the ping's health checks at the daemon."""

@@ -245,6 +245,13 @@ def _telling(p: argparse.ArgumentParser) -> None:
                         "to URL/fail when the ledger, calendar or heartbeat is not (healthchecks.io)")
     p.add_argument("--ping-every", type=values.SECONDS, default=60.0, metavar="SECONDS",
                    help="seconds between two pings")
+    p.add_argument("--callback-listen", metavar="HOST:PORT",
+                   help="receive OneAll's results of video uploads (Twitter, YouTube) here")
+    p.add_argument("--callback-url", metavar="URL",
+                   help="the public URL that reaches --callback-listen, for accounts without "
+                        "callback_url (default: http://HOST:PORT/oneall-callback)")
+    p.add_argument("--callback-timeout", type=values.HOURS, default=24.0, metavar="HOURS",
+                   help="an accepted upload with no result after this long becomes unknown")
     p.add_argument("--metrics", metavar="HOST:PORT",
                    help="serve Prometheus metrics at http://HOST:PORT/metrics "
                         "(a bare PORT listens on 127.0.0.1)")

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import tempfile
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -62,15 +63,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.rehearse:
             log("rehearsing", virtual_from=start, until=until, speed=args.speed,
                 note="virtual time: every moment in this log is on the rehearsal's clock")
-        daemon = Daemon(loader, cal, ledger=ledger, client=outside.sender(client), clock=clock,
-                        log=log, options=options)
-        outside.attach(daemon, ledger)
+        with outside.results(args, ledger, clock, log) as callbacks:
+            daemon = Daemon(loader, cal, ledger=ledger, client=outside.sender(client),
+                            clock=clock, log=log, options=replace(options, callbacks=callbacks))
+            outside.attach(daemon, ledger)
 
-        async def main() -> int:
-            async with client:
-                return await daemon.run()
+            async def main() -> int:
+                async with client:
+                    return await daemon.run()
 
-        code = asyncio.run(main())
+            code = asyncio.run(main())
         interrupted = daemon.stopped_by == "SIGINT"
         if args.rehearse:
             print(_summary(daemon, clock.now(), until, interrupted), file=ctx.out)

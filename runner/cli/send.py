@@ -86,5 +86,6 @@ async def _send_each(cal: Calendar, occurrences: list[Occurrence], client: Clien
                               if part)
             print(f"{occ.key} -> {occ.account}: {row.state} {delivery.endpoint}{details}",
                   file=ctx.out)
-            failures += row.state is not State.SENT
+            # Accepted is OneAll's yes to an async upload; its result reaches the daemon.
+            failures += row.state not in (State.SENT, State.ACCEPTED)
     return failures

@@ -44,6 +44,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 print("  " + output.row_line(row, tz) + "  (no process is sending it: its sender"
                       " was killed; the next daemon start makes it unknown)", file=ctx.out)
             urgent = sum(row.state in NEEDS_A_HUMAN for row in attention) + len(orphans)
+            # Accepted uploads need nobody yet: listed, never failing --check. One whose
+            # result never comes becomes `unknown` after --callback-timeout, and fails it then.
+            waiting = ledger.rows(states=[State.ACCEPTED])
+            if waiting:
+                print("waiting for OneAll's result:", file=ctx.out)
+            for row in waiting:
+                print("  " + output.row_line(row, tz), file=ctx.out)
             done = ledger.keys_in(set(State))
             running = ledger.daemon_running()
         urgent += _daemon_health(args.state, running, ctx)

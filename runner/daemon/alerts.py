@@ -73,7 +73,7 @@ class Commands:
 
 def alert_of(event: str, fields: Mapping[str, Any], commands: Commands, at: str) -> Alert | None:
     """The alert an event (logged at `at`) calls for, or None when nobody needs to hear of it."""
-    if event in ("delivered", "recovered"):
+    if event in ("delivered", "recovered", "concluded"):
         state = fields.get("state")
         if state not in ("failed", "unknown"):
             return None

@@ -68,7 +68,7 @@ class Metrics:
     def __call__(self, event: str, fields: Mapping[str, Any]) -> None:
         """Count one event of the daemon's log."""
         account = str(fields.get("account", ""))
-        if event in ("delivered", "recovered", "missed", "cancelled"):
+        if event in ("delivered", "recovered", "missed", "cancelled", "concluded"):
             state = str(fields.get("state", event))
             self.deliveries.labels(state, account, self._provider(account)).inc()
             if state == State.SENT:

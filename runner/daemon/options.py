@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from runner.daemon.signals import EarlySignals
+from runner.delivery import CallbackUrls
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,5 @@ class DaemonOptions:
     sweep_every: float = 1.0  # real seconds between looks for rows nobody will finish
     signals: EarlySignals | None = None  # what arrived before the loop ran (`pushcal run`)
     rng: random.Random = field(default_factory=random.Random)  # retry jitter
+    # Where async uploads' results are posted: the calendar's callback_url, else this base.
+    callbacks: CallbackUrls = field(default_factory=CallbackUrls)

@@ -55,7 +55,8 @@ class Daemon:
         self.workers = Workers(calendar=lambda: self.calendar, ledger=ledger, client=client,
                                clock=clock, log=log, commit=lambda: self.commit,
                                on_delivered=self._delivered, rng=options.rng,
-                               supervisor=self.supervisor)
+                               supervisor=self.supervisor,
+                               callbacks=options.callbacks)
         self.sweep = Sweep(self)
         self.watcher = Watcher(self.paths, interval=options.watch_interval,
                                settle=options.watch_interval)

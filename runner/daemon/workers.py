@@ -23,7 +23,7 @@ from runner.clock import Clock, duration_text
 from runner.daemon.claims import ClaimBatcher
 from runner.daemon.events import EventLog
 from runner.daemon.supervise import Supervisor
-from runner.delivery import Delivery, Sender, claim_request, deliver, retry_deadline
+from runner.delivery import CallbackUrls, Delivery, Sender, claim_request, deliver, retry_deadline
 from runner.ledger.contract import ClaimRequest, Ledger, LedgerError, LedgerUntrusted, State
 from runner.oneall.wire import Request
 
@@ -53,10 +53,11 @@ class Workers:
     def __init__(self, *, calendar: Callable[[], Calendar], ledger: Ledger, client: Sender,
                  clock: Clock, log: EventLog, commit: Callable[[], str | None],
                  on_delivered: Callable[[Delivery], None], rng: random.Random,
-                 supervisor: Supervisor) -> None:
+                 supervisor: Supervisor, callbacks: CallbackUrls | None = None) -> None:
         self._calendar, self._ledger, self._client = calendar, ledger, client
         self._clock, self._log, self._commit = clock, log, commit
         self._on_delivered, self._rng, self._supervisor = on_delivered, rng, supervisor
+        self._callbacks = callbacks or CallbackUrls()
         self.owned: set[tuple[str, str]] = set()  # claimed by us, not yet settled
         # Occurrences whose `missed` the ledger refused to record: the health check fails
         # while any is left, and each is tried again until it is written.
@@ -199,7 +200,7 @@ class Workers:
             return None
         return await deliver(cal, occ, ledger=self._ledger, client=self._client,
                              clock=self._clock.now, rng=self._rng, claimed=claimed,
-                             requests=requests)
+                             requests=requests, callbacks=self._callbacks)
 
     def _missed(self, job: Job, occ: Occurrence, endpoint: str, why: str) -> None:
         """Record `missed`; if the ledger refuses even that, say so loudly and keep trying."""

@@ -17,14 +17,16 @@ from typing import Any, Protocol
 
 from runner.calendar.expansion import Occurrence
 from runner.calendar.model import Calendar
+from runner.delivery.callbacks import CallbackUrls
 from runner.delivery.retry import backoff, retry_deadline
-from runner.ledger import ClaimRequest, Ledger, Row, State
+from runner.ledger import CALLBACK_STEP, ClaimRequest, Ledger, Row, State
 from runner.oneall.endpoints import ENDPOINTS
 from runner.oneall.render import PUBLISH, fill, render
 from runner.oneall.wire import Reply, Request, Verdict
 
 Clock = Callable[[], datetime]
 EXPIRY_MARGIN = 3600.0  # seconds: an upload this close to expiring is made again
+NO_BASE = CallbackUrls()  # callback tokens only where the calendar gives a callback_url
 
 
 class Sender(Protocol):
@@ -54,11 +56,13 @@ def claim_request(cal: Calendar, occ: Occurrence, *, commit: str | None = None,
 async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sender,
                   clock: Clock, commit: str | None = None, force: bool = False,
                   rng: random.Random | None = None, claimed: Row | None = None,
-                  requests: list[Request] | None = None) -> Delivery | None:
+                  requests: list[Request] | None = None,
+                  callbacks: CallbackUrls = NO_BASE) -> Delivery | None:
     """Claim and send one occurrence; None if someone else has it or it is done.
 
     `claimed` is a row the caller already claimed (the daemon claims a batch at once), and
-    `requests` what it rendered for that claim, so a burst renders each post once."""
+    `requests` what it rendered for that claim, so a burst renders each post once;
+    `callbacks` says where asynchronous uploads' results are to be posted."""
     if claimed is not None and requests is not None:
         row: Row | None = claimed
     else:
@@ -67,7 +71,7 @@ async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sen
     if row is None:
         return None
     try:
-        final = await _send_all(requests, row, ledger, client, clock())
+        final = await _send_all(requests, row, ledger, client, clock(), callbacks)
     except BaseException as error:
         # Whatever stopped us (a shutdown, a bug), a request may be on the wire: the claim
         # must not stay `sending`, and it must never be retried by itself.
@@ -90,14 +94,16 @@ def reusable(request: Request, row: Row, now: datetime) -> bool:
 
 
 async def _send_all(requests: list[Request], row: Row, ledger: Ledger, client: Sender,
-                    now: datetime) -> tuple[Request, Reply]:
+                    now: datetime, callbacks: CallbackUrls) -> tuple[Request, Reply]:
     results = {req.step: {req.result_field: row.steps[req.step]}
                for req in requests if reusable(req, row, now)}
     for request in requests:
         if request.step in results:
             continue  # uploaded in an earlier attempt
-        reply = await client.send(request.method, request.path, fill(request.body, results),
-                                    lane=row.account)
+        body = fill(request.body, results)
+        if request.asynchronous:
+            _with_callback(request, body, row, ledger, callbacks)
+        reply = await client.send(request.method, request.path, body, lane=row.account)
         if request.step == PUBLISH or reply.verdict is not Verdict.SENT:
             return request, reply
         remote = reply.data.get(request.result_field)
@@ -110,6 +116,20 @@ async def _send_all(requests: list[Request], row: Row, ledger: Ledger, client: S
     raise AssertionError("requests end with the publish step")
 
 
+def _with_callback(request: Request, body: dict[str, Any], row: Row, ledger: Ledger,
+                   callbacks: CallbackUrls) -> None:
+    """Put this delivery's own callback URL in `body`, its token's digest recorded first, so
+    a callback that arrives at once is already recognised."""
+    endpoint = ENDPOINTS[request.endpoint]
+    fields = endpoint.fields_of(body)
+    assert endpoint.callback_field is not None
+    issued = callbacks.issue(row.key, row.account, fields.get(endpoint.callback_field))
+    if issued is not None:
+        url, kept = issued
+        ledger.record_step(row.key, row.account, CALLBACK_STEP, kept)
+        fields[endpoint.callback_field] = url
+
+
 def _record(final: tuple[Request, Reply], row: Row, occ: Occurrence, ledger: Ledger,
             clock: Clock, rng: random.Random | None) -> Row:
     request, reply = final
@@ -117,6 +137,10 @@ def _record(final: tuple[Request, Reply], row: Row, occ: Occurrence, ledger: Led
     info = where + reply.info
     if reply.verdict is Verdict.SENT:
         endpoint = ENDPOINTS[request.endpoint]
+        if endpoint.asynchronous and endpoint.id_field not in reply.data:
+            # Only queued: the result comes later (a callback), and it is never sent again.
+            return ledger.finish(occ.key, occ.account, State.ACCEPTED, http_status=reply.status,
+                                 info=f"accepted by OneAll, waiting for the result: {info}")
         location = endpoint.location_field
         return ledger.finish(occ.key, occ.account, State.SENT, info=info,
                              http_status=reply.status,

@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from runner.ledger.contract import (
+    CALLBACK_STEP,
     CLAIMABLE,
     NEEDS_A_HUMAN,
     SETTLED,
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     from runner.ledger.sqlite import SqliteLedger
 
 __all__ = [
-    "CLAIMABLE", "NEEDS_A_HUMAN", "SETTLED", "ClaimRequest", "Event", "Ledger", "LedgerError",
-    "LedgerUntrusted", "Row", "SqliteLedger", "State",
+    "CALLBACK_STEP", "CLAIMABLE", "NEEDS_A_HUMAN", "SETTLED", "ClaimRequest", "Event", "Ledger",
+    "LedgerError", "LedgerUntrusted", "Row", "SqliteLedger", "State",
 ]
 
 _LAZY = {"SqliteLedger": "runner.ledger.sqlite"}

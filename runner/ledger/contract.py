@@ -41,6 +41,9 @@ class State(enum.StrEnum):
     PLANNED = "planned"
     SENDING = "sending"
     SENT = "sent"
+    # OneAll accepted an asynchronous upload (a video) and will say later how it went: never
+    # sent again, and concluded by its callback, or `unknown` when none comes in time.
+    ACCEPTED = "accepted"
     RETRY_WAIT = "retry_wait"
     FAILED = "failed"
     UNKNOWN = "unknown"  # may have been posted: waits for a human (`resolve`)
@@ -60,7 +63,11 @@ MARK_OVER = frozenset({State.PLANNED, State.RETRY_WAIT})  # what missed/cancelle
 # What a forced claim (a human's `send`) may also take: states that provably never reached
 # OneAll. `sent`, `unknown` and `sending` are never claimable: that is the at-most-once rule.
 FORCE_CLAIMABLE = CLAIMABLE | {State.FAILED, State.MISSED, State.CANCELLED}
-FINISHED_BY_SENDER = frozenset({State.SENT, State.FAILED, State.UNKNOWN, State.RETRY_WAIT})
+FINISHED_BY_SENDER = frozenset({State.SENT, State.FAILED, State.UNKNOWN, State.RETRY_WAIT,
+                                State.ACCEPTED})
+CONCLUDED = frozenset({State.SENT, State.FAILED, State.UNKNOWN})  # what `accepted` may become
+# The step under which a row keeps the SHA-256 of its callback token (never the token).
+CALLBACK_STEP = "callback token sha256"
 MARKABLE = frozenset({State.MISSED, State.CANCELLED})
 # The states that wait for a person: `status --check` fails on them, and alerts name them.
 NEEDS_A_HUMAN = (State.UNKNOWN, State.FAILED, State.MISSED)
@@ -154,7 +161,13 @@ class Ledger(Protocol):
     def finish(self, key: str, account: str, state: State, *, info: str = "",
                http_status: int | None = None, remote_id: str | None = None,
                location: str | None = None, next_attempt: datetime | None = None) -> Row:
-        """Move a `sending` row to sent, failed, unknown or retry_wait (with next_attempt)."""
+        """Move a `sending` row to sent, failed, unknown, accepted or retry_wait (with
+        next_attempt)."""
+
+    def conclude(self, key: str, account: str, state: State, *, info: str,
+                 remote_id: str | None = None, location: str | None = None) -> Row | None:
+        """Move an `accepted` row to sent, failed or unknown (its asynchronous result);
+        None, changing nothing, when the row is not `accepted` (a replayed callback)."""
 
     def mark(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,
              state: State, info: str, calendar_hash: str = "", commit: str | None = None) -> bool:

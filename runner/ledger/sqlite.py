@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Self
 from runner.ledger import sqlite_rows as tables
 from runner.ledger.contract import (
     CLAIMABLE,
+    CONCLUDED,
     FINISHED_BY_SENDER,
     FORCE_CLAIMABLE,
     MARK_OVER,
@@ -105,7 +106,7 @@ class SqliteLedger(SqliteReads):
         (mode,) = self._conn.execute("PRAGMA journal_mode").fetchone()
         if mode != "wal":  # ledgers made by `create_beside` are WAL from birth
             self._conn.execute("PRAGMA journal_mode = WAL")
-        check_version(self._conn, self._path)
+        check_version(self._conn, self._path, self._now())
         self._guard.pin()
 
     def close(self) -> None:
@@ -212,14 +213,27 @@ class SqliteLedger(SqliteReads):
                location: str | None = None, next_attempt: datetime | None = None) -> Row:
         """Settle a `sending` row; any other starting state is a caller's bug (LedgerError)."""
         if state not in FINISHED_BY_SENDER:
-            raise LedgerError(f"finish() cannot set {state.value}: only sent, failed, unknown"
-                              " or retry_wait")
+            raise LedgerError(f"finish() cannot set {state.value}: only sent, failed, unknown,"
+                              " accepted or retry_wait")
         if (state is State.RETRY_WAIT) != (next_attempt is not None):
             raise LedgerError("finish() needs next_attempt for retry_wait, and only for it")
         retry_at = None if next_attempt is None else tables.stamp(next_attempt)
         with self._write() as conn:
             row = self._sending(conn, key, account, "finish")
             tables.save_reply(conn, key, account, http_status, remote_id, location, retry_at)
+            return tables.settle(conn, row, state, info, self._now())
+
+    def conclude(self, key: str, account: str, state: State, *, info: str,
+                 remote_id: str | None = None, location: str | None = None) -> Row | None:
+        """An `accepted` row's final word (a callback, or the wait given up); None when the
+        row is not `accepted`, so a replayed or late second callback changes nothing."""
+        if state not in CONCLUDED:
+            raise LedgerError(f"conclude() cannot set {state.value}: only sent, failed or unknown")
+        with self._write() as conn:
+            row = tables.fetch(conn, key, account)
+            if row is None or row.state is not State.ACCEPTED:
+                return None
+            tables.save_reply(conn, key, account, row.http_status, remote_id, location, None)
             return tables.settle(conn, row, state, info, self._now())
 
     def mark(self, key: str, *, entry: str, account: str, scheduled: datetime, endpoint: str,

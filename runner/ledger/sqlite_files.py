@@ -22,7 +22,8 @@ from runner.ledger.contract import LedgerError, LedgerUntrusted, State
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _APPLICATION_ID = 0x7063_6C67  # "pclg" in the SQLite header: this file is a pushcal ledger
-_SCHEMA_VERSION = 1
+# 2: `accepted` (asynchronous uploads) joins the states the CHECK constraints allow.
+_SCHEMA_VERSION = 2
 _STATE_LIST = ", ".join(f"'{state.value}'" for state in State)
 _SCHEMA = (
     f"PRAGMA application_id = {_APPLICATION_ID}",
@@ -147,12 +148,50 @@ def _is_empty(conn: sqlite3.Connection) -> bool:
     return bool(application_id == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone())
 
 
-def check_version(conn: sqlite3.Connection, path: pathlib.Path) -> None:
-    """Refuse a ledger written by a newer pushcal; migrations from older ones go here."""
+def check_version(conn: sqlite3.Connection, path: pathlib.Path, now: str | None = None) -> None:
+    """Refuse a ledger written by a newer pushcal; bring an older one up to date when
+    opened to write (`now` given); read-only, an older one reads as it is."""
     (version,) = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
     if version is None or version > _SCHEMA_VERSION:
         raise LedgerError(f"{path} has ledger schema version {version}; this pushcal knows"
                           f" version {_SCHEMA_VERSION}: upgrade pushcal")
+    if version < _SCHEMA_VERSION and now is not None:
+        _migrate(conn, now)
+
+
+def _migrate(conn: sqlite3.Connection, now: str) -> None:
+    """Version 1 to 2: SQLite cannot change a CHECK constraint in place, so both tables are
+    built again with the new state list and the rows copied, in one transaction (SQLite's
+    documented rebuild). Foreign keys are off meanwhile, as that procedure requires."""
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            if version == 1:  # another process may have migrated it meanwhile
+                _rebuild(conn, now)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _rebuild(conn: sqlite3.Connection, now: str) -> None:
+    for index in ("deliveries_state", "deliveries_entry", "deliveries_scheduled", "events_row"):
+        conn.execute(f"DROP INDEX IF EXISTS {index}")
+    conn.execute("ALTER TABLE deliveries RENAME TO deliveries_v1")
+    conn.execute("ALTER TABLE events RENAME TO events_v1")
+    for statement in _SCHEMA[2:]:  # the tables and indexes, not the id or the version table
+        conn.execute(statement)
+    conn.execute("INSERT INTO deliveries SELECT * FROM deliveries_v1")
+    conn.execute("INSERT INTO events SELECT * FROM events_v1")
+    conn.execute("DROP TABLE events_v1")
+    conn.execute("DROP TABLE deliveries_v1")
+    conn.execute("INSERT INTO schema_version VALUES (?, ?)", (_SCHEMA_VERSION, now))
+
 
 
 def _beside(ledger: pathlib.Path, suffix: str) -> pathlib.Path:
