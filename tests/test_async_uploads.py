@@ -197,6 +197,6 @@ def test_pushcal_run_listens_for_callbacks_and_status_tells_waiting_from_needing
     out = io.StringIO()
     assert main(["status", "--state", str(state), "--check"], Context(env={}, out=out)) == 0
     lines = out.getvalue().splitlines()
-    assert lines[0] == f"ledger {state}: accepted: 1, sent: 1"
+    assert lines[0] == f"sandbox ledger {state}: accepted: 1, sent: 1"
     assert lines[1] == "waiting for OneAll's result:"
     assert lines[2].startswith("  2030-01-01T09:00:00.000Z  later -> tw  accepted  accepted by OneAll")
