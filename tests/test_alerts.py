@@ -166,3 +166,14 @@ def test_pushcal_run_posts_to_every_notify_url_and_refuses_a_bad_one(tmp_path: P
     assert code == 0
     assert "occurrence missed: old on tw: " in "\n".join(texts)
     assert sorted(events) == ["missed", "started", "stopped"]
+
+
+def test_an_untrusted_ledger_and_a_failing_task_are_alerted() -> None:
+    fatal = alert_of("fatal", {"error": "ledger l.sqlite cannot be trusted: its -wal was deleted"},
+                     COMMANDS, "t")
+    assert fatal is not None and fatal.line() == (
+        "ledger unreachable: ledger l.sqlite cannot be trusted: its -wal was deleted. Fix: bring "
+        "the database back; pushcal status shows when it answers again")
+    task = alert_of("error", {"task": "roll", "error": "LedgerError: disk full"}, COMMANDS, "t")
+    assert task is not None and task.kind == "task-failing"
+    assert task.line().startswith("a daemon task is failing: roll: LedgerError: disk full. Fix: ")

@@ -122,6 +122,9 @@ class Outside:
         """Point the scrape-time readings and the ping's health checks at the daemon."""
         if self.ping is not None:
             self.ping.checks.append(ledger_answers(ledger))
+            self.ping.checks.append(lambda: "; ".join(
+                f"task {name} failing: {why}" for name, why in
+                sorted(dict(daemon.supervisor.failing).items())) or None)
             beat = daemon.options.heartbeat
             if beat is not None:  # three missed beats: the daemon cannot write it
                 self.ping.checks.append(heartbeat_fresh(beat, 3 * daemon.options.heartbeat_every))

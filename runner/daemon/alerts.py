@@ -15,13 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-Kind = Literal["failed", "unknown", "missed", "recovered", "error", "reload-rejected",
-               "ledger-lost", "started", "stopped"]
+Kind = Literal["failed", "unknown", "missed", "recovered", "error", "task-failing",
+               "reload-rejected", "ledger-lost", "started", "stopped"]
 LISTED = 20  # a grouped message lists this many alerts, then says how many more
 _TITLES: dict[Kind, str] = {
     "failed": "delivery failed", "unknown": "delivery unknown (it may have been posted)",
     "missed": "occurrence missed", "recovered": "recovered after a crash: unknown",
-    "error": "unexpected error while sending", "reload-rejected": "calendar reload rejected",
+    "error": "unexpected error while sending", "task-failing": "a daemon task is failing",
+    "reload-rejected": "calendar reload rejected",
     "ledger-lost": "ledger unreachable", "started": "daemon started", "stopped": "daemon stopped",
 }
 
@@ -43,9 +44,10 @@ class Alert:
         where = ""
         if self.entry:
             key = f" ({self.key})" if self.key and self.key != self.entry else ""
-            where = f" {self.entry}{key} on {self.account}"
+            where = f" {self.entry}{key} on {self.account}:"
+        reason = f" {self.reason}." if self.reason else ""
         fix = f" Fix: {self.fix}" if self.fix else ""
-        return f"{_TITLES[self.kind]}:{where}: {self.reason}.{fix}".replace(": .", ".")
+        return f"{_TITLES[self.kind]}:{where}{reason}{fix}"
 
 
 @dataclass(frozen=True)
@@ -73,22 +75,25 @@ class Commands:
 
 def alert_of(event: str, fields: Mapping[str, Any], commands: Commands, at: str) -> Alert | None:
     """The alert an event (logged at `at`) calls for, or None when nobody needs to hear of it."""
-    if event in ("delivered", "recovered", "concluded"):
+    if event in ("delivered", "recovered", "orphaned", "concluded"):
         state = fields.get("state")
         if state not in ("failed", "unknown"):
             return None
-        kind: Kind = "recovered" if event == "recovered" else state
+        kind: Kind = "recovered" if event in ("recovered", "orphaned") else state
         return _row_alert(kind, at, str(fields.get("info", "")), fields, commands)
     if event == "missed":
         return _row_alert("missed", at, str(fields.get("reason", "")), fields, commands)
     if event == "error" and fields.get("entry"):
         return _row_alert("error", at, str(fields.get("error", "")), fields, commands)
+    if event == "error" and fields.get("task"):
+        return Alert("task-failing", at, f"{fields['task']}: {fields.get('error', '')}",
+                     "pushcal status --check shows it; the daemon keeps running and retries")
     if event == "reload-rejected":
         found = fields.get("problems")
         why = f"{found} problems" if found else str(fields.get("error", ""))
         return Alert("reload-rejected", at, f"{why} ({fields.get('reason', '')})",
                      commands.fix("reload-rejected", "", "", ""))
-    if event == "ledger-lost":
+    if event in ("ledger-lost", "fatal"):  # fatal: the ledger cannot be trusted, it stops
         return Alert("ledger-lost", at, str(fields.get("error", "")),
                      commands.fix("ledger-lost", "", "", ""))
     if event in ("started", "stopped"):

@@ -28,6 +28,9 @@ from runner.oneall.wire import Reply, Verdict
 LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0,
                     900.0, 3600.0)
 T = TypeVar("T")
+# Events that mean the ledger refused or failed, and the `kind` label each counts under.
+_LEDGER_TROUBLE = {"ledger-lost": "lost", "fatal": "untrusted", "claim-failed": "claim",
+                   "unrecorded": "mark"}
 SEND_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -68,7 +71,7 @@ class Metrics:
     def __call__(self, event: str, fields: Mapping[str, Any]) -> None:
         """Count one event of the daemon's log."""
         account = str(fields.get("account", ""))
-        if event in ("delivered", "recovered", "missed", "cancelled", "concluded"):
+        if event in ("delivered", "recovered", "orphaned", "missed", "cancelled", "concluded"):
             state = str(fields.get("state", event))
             self.deliveries.labels(state, account, self._provider(account)).inc()
             if state == State.SENT:
@@ -78,8 +81,8 @@ class Metrics:
                 self.lateness.observe(max(0.0, float(late) / 1000))
         elif event in ("reloaded", "reload-rejected"):
             self.reloads.labels("accepted" if event == "reloaded" else "rejected").inc()
-        elif event == "ledger-lost":
-            self.ledger_errors.labels("lost").inc()
+        elif event in _LEDGER_TROUBLE:
+            self.ledger_errors.labels(_LEDGER_TROUBLE[event]).inc()
         elif event == "error" and str(fields.get("error", "")).startswith("LedgerError"):
             self.ledger_errors.labels("write").inc()
 
