@@ -9,12 +9,12 @@ Each check yields `(path, message, hint)` relative to the entry; the builder pla
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from runner.calendar.model import Account, Entry, Kind, Medium
+from runner.calendar.tweets import URL_WEIGHT, weighted_length
 
 Finding = tuple[tuple[str | int, ...], str, str]
 
@@ -39,27 +39,17 @@ TEXT_LIMITS = {  # (provider, field) -> characters
     ("youtube", "title"): 100,
     ("youtube", "description"): 5000,
 }
-TWEET_URL_LENGTH = 23
+TWEET_URL_LENGTH = URL_WEIGHT
 TWEET_MAX_PICTURES = 4
 EXTENSIONS = {
     "picture": {"jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff"},
     "video": {"mp4", "mov", "m4v", "avi", "wmv", "flv", "mkv", "webm", "3gp", "mpg", "mpeg"},
 }
-_URL = re.compile(r"https?://\S+")
 
 
 def tweet_length(text: str) -> int:
-    """Twitter's weighted length: links count 23, most scripts 1 per character, CJK and
-    emoji 2 (the twitter-text v3 ranges)."""
-    length = 0
-    for part in _URL.split(text):
-        # Counted in C, not per character in Python: validate checks every tweet.
-        length += len(part) + (0 if part.isascii() else len(_HEAVY.findall(part)))
-    return length + TWEET_URL_LENGTH * len(_URL.findall(text))
-
-
-# Characters that weigh 2: all but U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F, U+2032-U+2037.
-_HEAVY = re.compile("[\u1100-\u1fff\u200e\u200f\u2020-\u2031\u2038-\U0010ffff]")
+    """Twitter's weighted length, exactly as twitter-text v3 counts it (`runner.calendar.tweets`)."""
+    return weighted_length(text)
 
 
 def tweet_text(fields: Mapping[str, Any]) -> str:
