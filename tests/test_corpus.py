@@ -54,7 +54,8 @@ def _validate(pushcal: Any, case: Path) -> Any:
 def test_valid_calendar_passes(pushcal: Any, case: Path) -> None:
     run = _validate(pushcal, case)
     assert run.code == 0, str(run)
-    assert run.out.startswith("ok: 1 file, "), str(run)
+    # One-offs before the test's clock are warned about above the summary (test_past.py).
+    assert run.out.splitlines()[-1].startswith("ok: 1 file, "), str(run)
     assert run.err == "", str(run)
 
 

@@ -6,9 +6,10 @@ import argparse
 from datetime import timedelta
 
 from runner.calendar import expand, load
-from runner.cli import output, wiring
+from runner.cli import output, steps, wiring
 from runner.cli.context import Context, UsageError
 from runner.cli.moments import moment
+from runner.cli.past import ALREADY_HAPPENED, past_one_offs
 from runner.oneall.render import render
 
 PLAN_DAYS = 30
@@ -31,4 +32,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write(output.plan_json(items))
     else:
         ctx.out.write(output.plan_text(items, start, end))
+        recorded = {key for key, _ in states}
+        for past in past_one_offs(cal, min(start, ctx.clock()), recorded):
+            print(f"not in this plan: {past.entry.id} was due {output.when(past.due, cal.tz)}, "
+                  f"before the window, and was never sent: it will not be sent on its own "
+                  f"(pushcal send {steps.calendar_words(args.paths)} {past.entry.id}; "
+                  f"{ALREADY_HAPPENED})", file=ctx.out)
     return 0

@@ -20,9 +20,11 @@ from runner.calendar import Loader
 from runner.cli import observers, output, wiring
 from runner.cli.context import Context, UsageError
 from runner.cli.moments import moment
+from runner.cli.past import past_one_offs
 from runner.clock import Clock, ScaledClock, utc_text
 from runner.daemon import Daemon, DaemonOptions, EarlySignals, EventLog, route_library_logs
 from runner.errors import PushcalError
+from runner.ledger import State
 
 REHEARSAL_DAYS = 7
 
@@ -63,6 +65,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.rehearse:
             log("rehearsing", virtual_from=start, until=until, speed=args.speed,
                 note="virtual time: every moment in this log is on the rehearsal's clock")
+        recorded = {key for key, _ in ledger.keys_in(set(State))}
+        for past in past_one_offs(cal, clock.now() - options.lookback, recorded):
+            log("past-one-off", entry=past.entry.id, due=past.due,
+                note="before the daemon looks back, never sent: it will not be sent on its own; "
+                     "send it with pushcal send, or set enabled: false if it already happened")
         with outside.results(args, ledger, clock, log) as callbacks:
             daemon = Daemon(loader, cal, ledger=ledger, client=outside.sender(client),
                             clock=clock, log=log, options=replace(options, callbacks=callbacks))

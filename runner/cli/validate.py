@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from runner.calendar import load
 from runner.cli import output
 from runner.cli.context import Context
+from runner.cli.past import past_one_offs
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -16,9 +18,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
         return hook.run(args, ctx)
     cal = load(args.paths)
+    warnings = [p.problem() for p in past_one_offs(cal, ctx.clock())]
     if args.format == "json":
-        ctx.out.write("[]\n")
+        items = json.loads(output.problems_json(warnings))
+        ctx.out.write(json.dumps([{**item, "severity": "warning"} for item in items], indent=2,
+                                 ensure_ascii=False) + "\n")
+    elif args.format == "github":
+        ctx.out.write(output.problems_github(warnings).replace("::error ", "::warning "))
     elif args.format == "text":
+        ctx.out.write(output.problems_text(warnings))
         kinds = len({e.kind for e in cal.entries.values()})
         print(f"ok: {output.count(len(cal.files), 'file')}, "
               f"{output.count(len(cal.entries), 'entry', 'entries')} of "
