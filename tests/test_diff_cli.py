@@ -328,3 +328,24 @@ def test_a_bare_state_reads_the_default_ledger(repo: GitRepo, tmp_path: Path) ->
         rows.finish("moved", "x", State.SENT, info="ok", remote_id="5")
     done = diff(repo, "HEAD", "cal", "--state", env={"PUSHCAL_STATE": str(ledger)})
     assert "      ledger: sent: already sent: this edit changes nothing on the network\n" in done.out, done
+
+
+def test_a_long_markdown_comment_stops_at_its_limit_and_counts_the_rest(repo: GitRepo) -> None:
+    from runner.review.diffview import markdown
+    from runner.review.review import Review
+
+    repo.write({"cal/posts.yaml": EDITED})
+    data = diff(repo, "HEAD", "cal", "--format", "markdown").out
+    assert data.count("\n- **") == 10
+    # the same review, rendered with a limit of 3 items
+    from runner.calendar import Loader
+    from runner.review import at_revision, compare, in_worktree, open_repo
+
+    git = open_repo(repo.root)
+    loader = Loader([])
+    old = loader.load_sources(*at_revision(git, git.commit("HEAD") or "", ["cal"]))
+    new = loader.load_sources(*in_worktree(git, ["cal"]))
+    start, end = datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC)
+    short = markdown(Review("b" * 40, "", start, end, compare(old, new, start, end)), limit=3)
+    assert short.count("\n- **") == 3
+    assert short.endswith("\n…and 7 more; `pushcal diff --format json` lists every one.\n"), short

@@ -52,16 +52,24 @@ def _wrap(mark: str) -> Callable[[str], str]:
 _MD = Style(_wrap("~~"), _wrap("**"), lambda t: _escape(t), "→")
 
 
-def markdown(review: Review) -> str:
-    """A pull-request comment: the summary first, then each day's changes as a list."""
+MARKDOWN_ITEMS = 300  # a GitHub comment holds at most 65,536 characters
+
+
+def markdown(review: Review, limit: int = MARKDOWN_ITEMS) -> str:
+    """A pull-request comment: the summary first, then each day's changes as a list (the
+    first `limit` of them; the rest are counted, the JSON has them all)."""
     out = [f"**pushcal diff**: {review.summary()}", ""]
+    shown = 0
     if review.problems:
         out.append(f"**Validation problems this change introduces ({len(review.problems)}):**")
         out += [f"- {_escape(p.render())}" for p in review.problems]
         out.append("")
     for when, changes in review.by_day():
+        if shown >= limit:
+            break
         out += [f"#### {when:%a %Y-%m-%d}", ""]
-        for change in changes:
+        for change in changes[:limit - shown]:
+            shown += 1
             slot = change.slot
             out.append(f"- **{clock(change.when)}** `{slot.occurrence.key}` → "
                        f"**{_escape(slot.occurrence.account)}** ({slot.provider}): "
@@ -69,6 +77,9 @@ def markdown(review: Review) -> str:
             out += [f"  - {label}: {line}" for label, line in details(change, _MD)]
             out += [f"  - ledger: {_escape(line)}" for line in _ledger(review, change)]
         out.append("")
+    if shown < len(review.changes):
+        out.append(f"…and {len(review.changes) - shown} more; `pushcal diff --format json` lists "
+                   "every one.")
     return "\n".join(out).rstrip("\n") + "\n"
 
 
