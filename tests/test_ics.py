@@ -135,3 +135,12 @@ def test_uids_stay_when_times_and_texts_change_and_a_sent_post_links_to_itself(t
     assert "URL" not in after[0]
     assert [e["STATUS"] for e in after] == ["CONFIRMED", "CONFIRMED", "CANCELLED"]
     assert after[1]["DESCRIPTION"].endswith("\nstate: sent")
+
+
+def test_calendar_needs_something_to_write(tmp_path: Path) -> None:
+    path = tmp_path / "cal.yaml"
+    path.write_text(CALENDAR, "utf-8")
+    done = run_pushcal(["calendar", str(path)], now=NOW)
+    assert (done.code, done.out, done.err) == (2, "", "pushcal: say what to write: --html FILE, --ics FILE, or both\n"), done
+    done = run_pushcal(["calendar", str(path), "--ics", str(tmp_path / "no" / "such" / "feed.ics")], now=NOW)
+    assert (done.code, done.err) == (1, f"pushcal: cannot write {tmp_path}/no/such/feed.ics: No such file or directory\n"), done
