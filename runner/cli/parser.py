@@ -89,8 +89,9 @@ def _review(p: argparse.ArgumentParser, days: int) -> None:
 
 def _reviews(sub: argparse._SubParsersAction[Parser]) -> None:
     """The commands that show the schedule for review."""
-    p = sub.add_parser("diff", help="what a change does to the schedule, per delivery")
-    p.add_argument("args", nargs="*", metavar="[BASE [HEAD]] [PATH...]",
+    p = sub.add_parser("diff", help="what a change does to the schedule, per delivery",
+                       usage="pushcal diff [BASE [HEAD]] [PATH...] [options]")
+    p.add_argument("args", nargs="*", metavar="BASE HEAD PATH",
                    help="revisions (default: the merge base with the upstream branch, and the "
                         "working tree), then calendar paths (default: .)")
     p.add_argument("-C", dest="directory", default=".", metavar="DIR",
@@ -100,7 +101,7 @@ def _reviews(sub: argparse._SubParsersAction[Parser]) -> None:
                         "summary ($GITHUB_STEP_SUMMARY)")
     _review(p, 90)
 
-    p = sub.add_parser("agenda", help="one line per delivery, grouped by day")
+    p = sub.add_parser("agenda", help="one line per occurrence, grouped by day")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--account", action="append", metavar="NAME",
                    help="only this account (repeat for several)")
