@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 from typing import Any
 
-from runner.calendar import rules, schema, times
+from runner.calendar import cascades, rules, schema, times
 from runner.calendar.builder import Builder, Findings, Path, first_wall, parse_duration, parse_time
 from runner.calendar.files import Document
 from runner.calendar.model import (
@@ -51,6 +51,8 @@ def build(docs: Sequence[Document], findings: Sequence[Findings] | None = None,
     for doc in docs:
         _names(b, doc)
     names = hash((frozenset(b.accounts.items()), frozenset(b.media.items())))
+    b.typos = frozenset().union(*(cascades.misspelled(d) for d in docs)) - {"timezone"}
+    b.zone_hint = cascades.zone_hint(docs)
     keys = digests if digests is not None and memo is not None else [None] * len(docs)
     zones = [_entries(b, doc, key, memo or Memo(), names) for doc, key in zip(docs, keys, strict=True)]
     if b.problems:
@@ -126,7 +128,8 @@ def _entries(b: Builder, doc: Document, digest: str | None, memo: Memo,
                     if digest:
                         memo.findings[(digest, path, names)] = found
                 for rel, message, hint in found:
-                    b.report(doc, path + rel, message, hint, key=not rel)
+                    if not cascades.hidden(message, b.typos):
+                        b.report(doc, path + rel, message, hint, key=not rel)
     return file_tz
 
 
@@ -141,9 +144,8 @@ def _entry(b: Builder, doc: Document, path: Path, kind: Kind, item: Mapping[str,
     if written is None:
         return None
     if tz is None and written.offset is None:
-        b.report(doc, (*path, "at"), f"no time zone for '{item['at']}'",
-                 "add `timezone: Europe/Berlin` (your zone) at the top of the file or on the "
-                 "entry, or write the time with an offset")
+        if "timezone" not in cascades.misspelled(doc):  # else the typo is the one problem
+            b.report(doc, (*path, "at"), f"no time zone for '{item['at']}'", b.zone_hint)
         return None
     tz = tz or written.offset
     assert tz is not None

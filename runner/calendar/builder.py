@@ -29,6 +29,8 @@ class Builder:
     media: dict[str, Medium | None] = field(default_factory=dict)
     entries: dict[str, Entry] = field(default_factory=dict)
     seen: dict[tuple[str, str], tuple[Document, Path]] = field(default_factory=dict)
+    typos: frozenset[str] = frozenset()  # top-level keys misspelled: their cascade is muted
+    zone_hint: str = ""  # the fix for an entry without a zone
 
     def report(self, doc: Document, path: Path, message: str, hint: str = "", *,
                key: bool = False) -> None:

@@ -49,8 +49,19 @@ def check_repeat(b: Builder, doc: Document, path: Path, data: Mapping[str, Any],
     for skip in unmatched:
         b.report(doc, (*path, "except", skips[skip]), f"'{data['except'][skips[skip]]}' is not an "
                  "occurrence of this entry, so skipping it changes nothing",
-                 f"occurrences are at {start:%H:%M}; check the date and time")
+                 _when_it_runs(start, rule, skip))
     return None if unmatched else rule
+
+
+def _when_it_runs(start: datetime, rule: Repeat, skip: date | datetime) -> str:
+    """Say when the entry does run, so a skip on the wrong weekday or time is plain to see."""
+    day = skip.date() if isinstance(skip, datetime) else skip
+    days = [WEEKDAYS[d] for d in rule.on] if rule.on else (
+        [WEEKDAYS[start.weekday()]] if rule.every == "week" else [])
+    if days and WEEKDAYS[day.weekday()] not in days:
+        return (f"{day:%Y-%m-%d} is a {day:%A}; this entry runs on {', '.join(days)} at "
+                f"{start:%H:%M}")
+    return f"occurrences are at {start:%H:%M}; check the date and time"
 
 
 def unmatched_skips(start: datetime, rule: Repeat, skips: set[date | datetime]) -> list[date | datetime]:

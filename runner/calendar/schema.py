@@ -185,7 +185,15 @@ def _did_you_mean(word: str, options: list[str]) -> str:
     return f"allowed here: {', '.join(options)}" if options else ""
 
 
+# What people call a provider that OneAll names otherwise.
+_ALIASES = {"x": "twitter", "x.com": "twitter", "tw": "twitter", "fb": "facebook",
+            "meta": "facebook", "li": "linkedin", "yt": "youtube"}
+
+
 def _close(word: str, options: list[str]) -> str:
+    alias = _ALIASES.get(word.lower())
+    if alias in options:
+        return f"did you mean '{alias}'?"
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
 

@@ -277,6 +277,13 @@ def _syntax_problem(error: yaml.MarkedYAMLError, raw: bytes, file: str) -> Probl
     if char == "\t":
         return Problem(file, line, col, message=TABS, hint="indent with spaces")
     problem = error.problem or "invalid YAML"
+    if (error.context == "while scanning a quoted scalar" and error.context_mark is not None
+            and "end of stream" in problem):
+        # libyaml notices at the end of the file; the mistake is the quote that opened it.
+        line, col = _mark(error.context_mark)
+        quote = raw[error.context_mark.index : error.context_mark.index + 1].decode()
+        return Problem(file, line, col, message=f"this {quote} is never closed",
+                       hint=f"end the value with {quote}")
     if problem == "found character that cannot start any token":
         problem = f"{char!r} cannot start a value"
     hint = next((h for needle, h in _SYNTAX_HINTS if needle in problem), "quote the value")
