@@ -73,3 +73,24 @@ def test_states_from_the_ledger_and_an_account_filter(cal: Path, tmp_path: Path)
 def test_an_unknown_account_is_a_usage_error(cal: Path) -> None:
     done = run_pushcal(["agenda", str(cal), "--account", "nobody"], now=NOW)
     assert (done.code, done.out, done.err) == (2, "", "pushcal: --account: unknown account nobody; known: page, x\n"), done
+
+
+def test_colour_comes_on_by_itself_on_a_terminal_and_not_with_no_color(cal: Path) -> None:
+    import io
+    import os
+    import pty
+
+    from runner.cli import Context, main
+
+    def on_terminal(env: dict[str, str]) -> str:
+        leader, follower = pty.openpty()
+        with open(follower, "w", encoding="utf-8", closefd=True) as out:
+            assert out.isatty()
+            assert main(["agenda", str(cal), *WINDOW, "--to", "2026-12-01T12:00Z"],
+                        Context(env=env, clock=lambda: NOW, out=out, err=io.StringIO())) == 0
+        text = os.read(leader, 65536).decode()
+        os.close(leader)
+        return text
+
+    assert "\x1b[1mTue 2026-12-01 (Europe/Berlin)\x1b[0m" in on_terminal({})
+    assert "\x1b[" not in on_terminal({"NO_COLOR": "1"})
