@@ -15,6 +15,12 @@ At the end the sandbox's records are compared with the ledger: duplicates, occur
 without a record, the final states, what the sandbox created for each `unknown` and why each
 `unknown` is one (a kill: the daemon logged "recovered"; or an unanswered request).
 
+Every daemon posts its alerts (`PUSHCAL_NOTIFY_JSON`, signed with `PUSHCAL_NOTIFY_SECRET`)
+to a loopback collector in this process, and the calendar also holds a few posts already
+hours past their grace (`stale-*`), which become `missed`: at the end every `unknown` and
+`missed` row must have had an alert, every signature must verify, and no body may hold
+the OneAll private key or the webhook secret.
+
     /work/venv/bin/python bench/chaos.py [--small] [--seed N] [--json PATH] [--keep]
 """
 
@@ -40,9 +46,12 @@ import calgen
 import harness
 from harness import REPO, Broken, Result, percentile
 from procs import PUSHCAL, DaemonProcess, SandboxProcess
+from sinks import AlertSink
 
 SWALLOWED = ("timeout", "reset-after", "drop")  # sandbox faults that leave no answer
 OPEN = ("planned", "sending", "retry_wait")
+NOTIFY_SECRET = "chaos-webhook-secret-0123456789"
+ALERTED_AS = {"unknown": ("unknown", "recovered", "error"), "missed": ("missed",)}
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -59,6 +68,7 @@ class Plan:
     hang_s: float  # how long a "timeout" holds its answer
     refuse_s: float  # how long a "refuse" closes the port
     latency_ms: float = 20.0  # so that kills often land while a request is in flight
+    stale: int = 0  # posts already beyond their grace at the first start: `missed`
 
     def faults(self, seed: int) -> dict[str, Any]:
         """The sandbox's settings: weights by repetition (the dice pick uniformly)."""
@@ -69,9 +79,9 @@ class Plan:
 
 
 FULL = Plan(posts=1000, span_s=120.0, accounts=20, kills=10, lead_s=6.0, settle_s=480.0,
-            hang_s=32.0, refuse_s=0.16)
+            hang_s=32.0, refuse_s=0.16, stale=20)
 SMALL = Plan(posts=60, span_s=8.0, accounts=6, kills=3, lead_s=3.0, settle_s=11.0,
-             hang_s=1.0, refuse_s=0.15)
+             hang_s=1.0, refuse_s=0.15, stale=3)
 
 
 def write_calendar(folder: Path, plan: Plan, rng: random.Random) -> tuple[list[Path], float]:
@@ -81,7 +91,10 @@ def write_calendar(folder: Path, plan: Plan, rng: random.Random) -> tuple[list[P
     cal = calgen.text_posts(calgen.accounts(plan.accounts),
                             [datetime.fromtimestamp(t, UTC) for t in times], "chaos")
     cal.grace = "1h"
-    return calgen.write(folder, [cal]), times[-1]
+    past = [datetime.fromtimestamp(time.time() - 3 * 3600 - i, UTC) for i in range(plan.stale)]
+    stale = calgen.text_posts(calgen.accounts(plan.accounts), past, "stale")
+    stale.accounts = {}  # the accounts are defined once, in the first file
+    return calgen.write(folder, [cal, stale] if plan.stale else [cal]), times[-1]
 
 
 def set_faults(url: str, faults: dict[str, Any]) -> None:
@@ -144,11 +157,13 @@ def settled(state: Path, posts: int) -> bool:
     return len(rows) >= posts and not any(r["state"] in OPEN for r in rows)
 
 
-def unleash(plan: Plan, work: Path, sandbox: SandboxProcess, rng: random.Random) -> Daemons:
+def unleash(plan: Plan, work: Path, sandbox: SandboxProcess, rng: random.Random,
+            sink: AlertSink) -> Daemons:
     """Run the daemons through the kills; return them stopped, everything settled or given up."""
     paths, last = write_calendar(work / "calendar", plan, rng)
     state = work / "ledger.sqlite"
-    daemons = Daemons(paths, state, sandbox.env(), work)
+    env = {**sandbox.env(), "PUSHCAL_NOTIFY_JSON": sink.url, "PUSHCAL_NOTIFY_SECRET": NOTIFY_SECRET}
+    daemons = Daemons(paths, state, env, work)
     daemons.current.wait_for("started", 30)
     began = time.time()
     kills = sorted(rng.uniform(began + 1.0, last + 5.0) for _ in range(plan.kills))
@@ -156,7 +171,8 @@ def unleash(plan: Plan, work: Path, sandbox: SandboxProcess, rng: random.Random)
         time.sleep(max(0.0, moment - time.time()))
         daemons.kill_and_restart()
     deadline = last + plan.settle_s
-    while time.time() < deadline and not (time.time() > last and settled(state, plan.posts)):
+    while time.time() < deadline and not (time.time() > last
+                                          and settled(state, plan.posts + plan.stale)):
         time.sleep(0.5)
     code = daemons.stop()
     if code != 0:
@@ -183,7 +199,8 @@ def unknown_cause(row: dict[str, Any], recovered: set[tuple[str, str]],
 def tally(state: Path, records: list[dict[str, Any]], daemons: Daemons,
           plan: Plan) -> dict[str, Any]:
     """Compare what the sandbox created with what the ledger says."""
-    rows = {r["entry"]: r for r in ledger_rows(state)}
+    every = ledger_rows(state)
+    rows = {r["entry"]: r for r in every if r["entry"].startswith("chaos-")}
     created = Counter(calgen.entry_id(r) for r in records if r["created"])
     ids = {r["created"] for r in records if r["created"]}
     swallowed = {calgen.entry_id(r) or "": r["fault"] for r in records
@@ -216,7 +233,22 @@ def tally(state: Path, records: list[dict[str, Any]], daemons: Daemons,
         "last_claim_late_s": _lateness(rows.values()),
         "unknown": unknowns,
         "unknown_causes": dict(Counter(u["cause"] for u in unknowns)),
+        "stale_states": dict(Counter(r["state"] for r in every if r["entry"].startswith("stale-"))),
     }
+
+
+def alert_tally(state: Path, sink: AlertSink, secrets: Iterable[str]) -> dict[str, Any]:
+    """Which `unknown` and `missed` rows had an alert, and whether any body held a key."""
+    alerts = sink.alerts()
+    told = {(a["key"], a["account"], a["kind"]) for a in alerts}
+    need = [r for r in ledger_rows(state) if r["state"] in ALERTED_AS]
+    silent = [f"{r['key']} on {r['account']} ({r['state']})" for r in need
+              if not any((r["key"], r["account"], kind) in told for kind in ALERTED_AS[r["state"]])]
+    leaked = sum(any(secret.encode() in body for secret in secrets) for body in sink.bodies)
+    return {"messages": len(sink.bodies), "alerts": len(alerts),
+            "alert_kinds": dict(Counter(a["kind"] for a in alerts)),
+            "rows_needing_alerts": len(need), "rows_never_alerted": silent,
+            "bad_signatures": sink.bad_signatures, "bodies_with_a_key": leaked}
 
 
 def _lateness(rows: Iterable[dict[str, Any]]) -> dict[str, float]:
@@ -263,6 +295,15 @@ def report(figures: dict[str, Any], result: Result) -> None:
                   not figures["sent_without_a_created_id"])
     result.target(f"every unknown traced to a kill or an unanswered request ({untraced} untraced)",
                   untraced == 0)
+    told = figures["alerting"]
+    print(f"alerts: {told['messages']} messages, {told['alerts']} alerts "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(told['alert_kinds'].items()))}); "
+          f"{told['rows_needing_alerts']} rows unknown or missed")
+    result.target(f"every unknown and missed row alerted ({len(told['rows_never_alerted'])} "
+                  "never were)", not told["rows_never_alerted"] and told["rows_needing_alerts"] > 0)
+    result.target(f"every alert signed ({told['bad_signatures']} bad signatures) and none holds "
+                  f"a key ({told['bodies_with_a_key']} do)",
+                  told["bad_signatures"] == 0 and told["bodies_with_a_key"] == 0)
 
 
 def run(args: argparse.Namespace) -> Result:
@@ -270,11 +311,14 @@ def run(args: argparse.Namespace) -> Result:
     plan = SMALL if args.small else FULL
     rng = random.Random(args.seed)
     result = Result("chaos")
-    with harness.workdir("chaos", args.keep) as work, SandboxProcess(work) as sandbox:
+    with (harness.workdir("chaos", args.keep) as work, SandboxProcess(work) as sandbox,
+          AlertSink(secret=NOTIFY_SECRET.encode()) as sink):
         set_faults(sandbox.url, plan.faults(args.seed))
-        daemons = unleash(plan, work, sandbox, rng)
+        daemons = unleash(plan, work, sandbox, rng, sink)
         set_faults(sandbox.url, {})
         figures = tally(work / "ledger.sqlite", received(sandbox.url), daemons, plan)
+        figures["alerting"] = alert_tally(work / "ledger.sqlite", sink,
+                                          [sandbox.env()["ONEALL_PRIVATE_KEY"], NOTIFY_SECRET])
     figures["plan"] = asdict(plan)
     figures["seed"] = args.seed
     report(figures, result)

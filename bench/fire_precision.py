@@ -71,10 +71,14 @@ def write_calendar(folder: Path, start: float, times: Sequence[float]) -> tuple[
 
 
 def daemon_run(work: Path, sandbox: SandboxProcess, times: Sequence[float], lead: float,
-               settle: float) -> tuple[list[float], int, list[float]]:
-    """Publish through `pushcal run`; (lateness ms, duplicates, the daemon's own late_ms)."""
+               settle: float, env: dict[str, str] | None = None,
+               daemons: list[DaemonProcess] | None = None) -> tuple[list[float], int, list[float]]:
+    """Publish through `pushcal run` (with `env` added to its environment); (lateness ms,
+    duplicates, the daemon's own late_ms). The daemon is appended to `daemons` if given."""
     path, schedule = write_calendar(work / "calendar", time.time() + lead, times)
-    daemon = DaemonProcess([path], work / "ledger.sqlite", sandbox.env()).start()
+    daemon = DaemonProcess([path], work / "ledger.sqlite", {**sandbox.env(), **(env or {})}).start()
+    if daemons is not None:
+        daemons.append(daemon)
     try:
         started, _ = daemon.wait_for("started", lead + 20)
         if started > min(schedule.values()):

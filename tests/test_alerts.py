@@ -18,7 +18,7 @@ from runner.cli import Context, main
 from runner.daemon import CapturedLog
 from runner.daemon.alerts import Commands, alert_of
 from runner.daemon.notify import Notifier, Settings, Target
-from runner.ledger import State
+from runner.ledger import NEEDS_A_HUMAN, SqliteLedger, State
 from runner.sandbox import SANDBOX_PRIVATE_KEY, Faults, Sandbox
 
 COMMANDS = Commands("cal.yaml")
@@ -177,3 +177,19 @@ def test_an_untrusted_ledger_and_a_failing_task_are_alerted() -> None:
     task = alert_of("error", {"task": "roll", "error": "LedgerError: disk full"}, COMMANDS, "t")
     assert task is not None and task.kind == "task-failing"
     assert task.line().startswith("a daemon task is failing: roll: LedgerError: disk full. Fix: ")
+
+
+def test_a_start_reminds_of_every_row_still_needing_a_person(tmp_path: Path) -> None:
+    with SqliteLedger(tmp_path / "l.sqlite", clock=lambda: datetime.now(UTC)) as ledger:
+        when = datetime(2026, 12, 1, 8, tzinfo=UTC)
+        ledger.mark("old", entry="old", account="tw", scheduled=when, endpoint="twitter/post",
+                    state=State.MISSED, info="missed: 3h late, grace 15m")
+        with receiving() as hook:
+            alerts = notifier(hook.url, CapturedLog(), "json")
+            alerts.remind(ledger.rows(states=NEEDS_A_HUMAN))
+            alerts.close()
+            (message,) = hook.wait_for(1)
+    (alert,) = message.json()["alerts"]
+    assert (alert["kind"], alert["key"], alert["reason"]) == (
+        "missed", "old", "still missed: missed: 3h late, grace 15m")
+    assert alert["fix"] == "pushcal send cal.yaml old --account tw --force"

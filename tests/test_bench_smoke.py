@@ -71,10 +71,15 @@ def _diff(figures: dict[str, Any]) -> None:
     assert set(figures["best_wall_s"]) == {"pushcal validate DIR", "pushcal diff HEAD DIR"}
 
 
+def _alert_load(figures: dict[str, Any]) -> None:
+    assert figures["none"]["n"] == figures["hang"]["n"] == 100  # both arms, twice, all sent
+    assert all(told["failed"] > 0 for told in figures["logged"].values())  # alerts were due
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "validate": _validate, "send_throughput": _send, "fire_precision": _fire, "burst": _burst,
     "scale": _scale, "diff": _diff, "wide_burst": _wide_burst,
-    "startup": _startup,
+    "startup": _startup, "alert_load": _alert_load,
 }
 
 

@@ -30,5 +30,10 @@ def test_small_chaos_run_posts_nothing_twice_and_loses_nothing(tmp_path: Path) -
     assert figures["lost_without_record"] == [], shown
     assert figures["created_but_not_sent_or_unknown"] == [], shown
     assert "untraced" not in figures["unknown_causes"], shown
+    # Every unknown and missed row was alerted, every alert signed, and no body held a key.
+    told = figures["alerting"]
+    assert told["rows_needing_alerts"] >= 3 and told["rows_never_alerted"] == [], shown
+    assert told["bad_signatures"] == told["bodies_with_a_key"] == 0, shown
+    assert figures["stale_states"] == {"missed": 3}, shown
     # The faults really happened: the sandbox turned requests away and refused connections.
     assert figures["faults"].get("503", 0) > 0 and figures["connections_refused"] > 0, shown

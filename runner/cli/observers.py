@@ -27,7 +27,7 @@ from runner.daemon.notify import Notifier, Target
 from runner.daemon.ping import Ping, heartbeat_fresh, ledger_answers
 from runner.daemon.results import Results
 from runner.delivery import CallbackUrls, Sender
-from runner.ledger import Ledger
+from runner.ledger import NEEDS_A_HUMAN, Ledger
 
 SECRET_ENV = "PUSHCAL_NOTIFY_SECRET"
 KEY_ENVS = ("ONEALL_PRIVATE_KEY", SECRET_ENV)  # scrubbed from every alert body, just in case
@@ -119,7 +119,10 @@ class Outside:
                 stop()
 
     def attach(self, daemon: Daemon, ledger: Ledger) -> None:
-        """Point the scrape-time readings and the ping's health checks at the daemon."""
+        """Point the scrape-time readings and the ping's health checks at the daemon, and
+        remind the webhooks of what still needs a person."""
+        if self.notifier is not None:
+            self.notifier.remind(ledger.rows(states=NEEDS_A_HUMAN))
         if self.ping is not None:
             self.ping.checks.append(ledger_answers(ledger))
             self.ping.checks.append(lambda: "; ".join(

@@ -33,8 +33,9 @@ from urllib.parse import urlsplit
 
 from runner import __version__
 from runner.clock import utc_text
-from runner.daemon.alerts import Alert, Commands, alert_of, event_document, slack_document
+from runner.daemon.alerts import Alert, Commands, Kind, alert_of, event_document, slack_document
 from runner.daemon.events import EventLog
+from runner.ledger import Row, State
 
 Format = Literal["slack", "json"]
 SIGNATURE_HEADER = "X-Pushcal-Signature"  # sha256=<hex HMAC of "<timestamp>.<body>">
@@ -91,13 +92,25 @@ class Notifier:
         if event.startswith("alert-"):
             return  # our own lines: never alert about alerting
         alert = alert_of(event, fields, self._commands, utc_text_now(self._clock))
-        if alert is None:
-            return
+        if alert is not None:
+            self._put(alert)
+
+    def _put(self, alert: Alert) -> None:
         try:
             self._queue.put_nowait(alert)
         except queue.Full:
             self._log("alert-dropped", kind=alert.kind, entry=alert.entry, account=alert.account,
                       key=alert.key, reason=f"{self.settings.capacity} alerts already waiting")
+
+    def remind(self, rows: Sequence[Row]) -> None:
+        """Alert again, at start, every row that still needs a person. Alerts live in
+        memory: a daemon killed within a window of an alert never sent it, so each start
+        says once more what is open (one grouped message; receivers may see a row twice)."""
+        for row in rows:
+            kind: Kind = "unknown" if row.state is State.UNKNOWN else str(row.state)  # type: ignore[assignment]
+            self._put(Alert(kind, utc_text_now(self._clock), f"still {row.state}: {row.info}",
+                            self._commands.fix(kind, row.entry, row.account, row.key),
+                            row.entry, row.account, row.key))
 
     def close(self) -> None:
         """Send what is queued (for up to `flush` seconds), then stop the thread."""
