@@ -144,3 +144,19 @@ def test_an_interrupted_rehearsal_says_so_and_exits_130(cal: Path, tmp_path: Pat
     assert process.returncode == 130, (out, err)
     assert out.startswith("rehearsal interrupted at "), out
     assert "(virtual), before 2027-11-30T23:00:00.000Z: " in out, out
+
+
+def test_an_interrupted_sandbox_exits_130() -> None:
+    process = subprocess.Popen([sys.executable, "-m", "runner", "sandbox", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # it listens: now press Ctrl-C
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert first.startswith("OneAll sandbox listening on http://127.0.0.1:"), first
+    assert (process.returncode, err) == (130, ""), (out, err)
+    assert out.startswith("sandbox stopped: 0 push requests"), out

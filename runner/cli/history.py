@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from runner.calendar import load
-from runner.cli import output, wiring
+from runner.cli import colour, output, wiring
 from runner.cli.context import Context
 from runner.cli.moments import moment
 
@@ -17,6 +17,7 @@ from runner.cli.moments import moment
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the rows of an existing ledger, filtered by entry (or key) and time."""
     cal = load(args.paths) if args.paths else None
+    tint = colour.state_tint(ctx)
     since = moment(args.since, cal, "--since") if args.since else None
     entry, key = split_key(args.entry)
     missing = f"no ledger at {args.state}; give --state or run something first"
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if sandbox:
         print(f"sandbox ledger {args.state}: nothing in it was really published", file=ctx.out)
     for row in rows:
-        print(output.row_line(row, cal.tz if cal else None), file=ctx.out)
+        print(output.row_line(row, cal.tz if cal else None, tint), file=ctx.out)
     if not rows:
         print(f"nothing recorded{_filters(args)} in {args.state}", file=ctx.out)
     return 0

@@ -7,7 +7,7 @@ with stable keys; problems also have GitHub Actions annotations for pull request
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -137,10 +137,12 @@ def rows_json(rows: Iterable[Row], *, sandbox: bool = False) -> str:
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
 
 
-def row_line(row: Row, tz: tzinfo | None = None) -> str:
+def row_line(row: Row, tz: tzinfo | None = None,
+             tint: Callable[[str], str] = str) -> str:
     """One line per row: when, what, where, state, and the remote id or the reason."""
     detail = row.location or row.remote_id or row.info
-    return f"{when(row.scheduled, tz)}  {row.key} -> {row.account}  {row.state}  {detail}".rstrip()
+    return (f"{when(row.scheduled, tz)}  {row.key} -> {row.account}  {tint(str(row.state))}  "
+            f"{detail}").rstrip()
 
 
 def counts_line(counts: Mapping[Any, int]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from runner.cli import output
+from runner.cli import colour, output
 from runner.cli.context import Context
 from runner.errors import Problem
 
@@ -16,7 +16,8 @@ def print_problems(problems: Sequence[Problem], fmt: str, ctx: Context) -> None:
     elif fmt == "github":
         ctx.out.write(output.problems_github(problems))
     else:
-        ctx.out.write(output.problems_text(problems))
+        paint = colour.painter(colour.wanted(ctx, ctx.out))
+        ctx.out.write("".join(colour.problem_line(p.render(), paint) + "\n" for p in problems))
         files = len({p.file for p in problems})
         print(f"pushcal: {output.count(len(problems), 'problem')} in "
               f"{output.count(files, 'file')}", file=ctx.err)

@@ -19,7 +19,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     except ValueError as error:
         raise UsageError(f"sandbox: {error}") from None
     try:
-        serve_forever(args.host, args.port, faults, ctx.out)
+        if serve_forever(args.host, args.port, faults, ctx.out):
+            return 130
     except OSError as error:  # the port is taken, or the address is not on this machine
         reason = "is in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
         raise PushcalError(f"sandbox: {args.host} port {args.port} {reason}; pick another with "

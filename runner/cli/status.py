@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from runner.calendar import expand, load
-from runner.cli import output, steps, wiring
+from runner.cli import colour, output, steps, wiring
 from runner.cli.context import Context
 from runner.errors import PushcalError
 from runner.ledger import NEEDS_A_HUMAN, State
@@ -23,6 +23,7 @@ NEXT_DAYS = 30
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the ledger's summary; with --check, exit 1 when a delivery needs a person."""
     cal = load(args.paths) if args.paths else None
+    tint = colour.state_tint(ctx)
     tz = cal.tz if cal is not None else None
     done: set[tuple[str, str]] = set()
     urgent = 0
@@ -36,12 +37,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             if attention or orphans:
                 print("needs attention:", file=ctx.out)
             for row in attention:
-                print("  " + output.row_line(row, tz), file=ctx.out)
+                print("  " + output.row_line(row, tz, tint), file=ctx.out)
                 step = steps.next_step(row, args.paths, now)
                 if step:
                     print("    " + step, file=ctx.out)
             for row in orphans:
-                print("  " + output.row_line(row, tz) + "  (no process is sending it: its sender"
+                print("  " + output.row_line(row, tz, tint) + "  (no process is sending it: its sender"
                       " was killed; the next daemon start makes it unknown)", file=ctx.out)
             urgent = sum(row.state in NEEDS_A_HUMAN for row in attention) + len(orphans)
             # Accepted uploads need nobody yet: listed, never failing --check. One whose
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             if waiting:
                 print("waiting for OneAll's result:", file=ctx.out)
             for row in waiting:
-                print("  " + output.row_line(row, tz), file=ctx.out)
+                print("  " + output.row_line(row, tz, tint), file=ctx.out)
             done = ledger.keys_in(set(State))
             running = ledger.daemon_running()
         urgent += _daemon_health(args.state, running, ctx)

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from runner.calendar import load
-from runner.cli import output
+from runner.cli import colour, output
 from runner.cli.context import Context
 from runner.cli.past import past_one_offs
 
@@ -26,7 +26,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     elif args.format == "github":
         ctx.out.write(output.problems_github(warnings).replace("::error ", "::warning "))
     elif args.format == "text":
-        ctx.out.write(output.problems_text(warnings))
+        paint = colour.painter(colour.wanted(ctx, ctx.out))
+        ctx.out.write("".join(colour.problem_line(w.render(), paint) + "\n" for w in warnings))
         kinds = len({e.kind for e in cal.entries.values()})
         print(f"ok: {output.count(len(cal.files), 'file')}, "
               f"{output.count(len(cal.entries), 'entry', 'entries')} of "

@@ -127,8 +127,9 @@ def _loopback(host: str) -> tuple[str, socket.AddressFamily]:
 
 
 def serve_forever(host: str, port: int, faults: Faults, out: TextIO, *,
-                  stop: threading.Event | None = None) -> None:
-    """Run a sandbox for `pushcal sandbox` until Ctrl-C, SIGTERM or `stop`, logging to `out`.
+                  stop: threading.Event | None = None) -> bool:
+    """Run a sandbox for `pushcal sandbox` until Ctrl-C, SIGTERM or `stop`, logging to `out`;
+    True if Ctrl-C stopped it.
 
     Prints the URL and the environment to export, one line per push request, and a summary.
     """
@@ -140,14 +141,18 @@ def serve_forever(host: str, port: int, faults: Faults, out: TextIO, *,
             out.flush()
 
     done = stop or threading.Event()
+    interrupted = False
     sandbox = Sandbox(host=host, port=port, faults=faults, listener=lambda r: say(log_line(r)))
     with sandbox, _set_on_sigterm(done):
         exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in sandbox.env().items())
         say(f"OneAll sandbox listening on {sandbox.url} -- export {exports}")
-        with contextlib.suppress(KeyboardInterrupt):
+        try:
             while not done.wait(0.5):
                 pass
+        except KeyboardInterrupt:
+            interrupted = True  # Ctrl-C: still say what happened, then exit 130
     say(summary(sandbox.received()))
+    return interrupted
 
 
 @contextlib.contextmanager
