@@ -28,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import calgen
@@ -77,12 +78,14 @@ def completion(state: Path) -> tuple[int, float]:
 
 
 def daemon_run(work: Path, sandbox: SandboxProcess, shape: Shape,
-               prefix: list[str] | None = None) -> dict[str, float]:
-    """The burst through `pushcal run`: arrivals from the sandbox, completion from the ledger."""
+               prefix: list[str] | None = None, database: str | None = None) -> dict[str, float]:
+    """The burst through `pushcal run`: arrivals from the sandbox, completion from the ledger
+    (an SQLite file, or the PostgreSQL `database` URL)."""
     due = float(int(time.time() + shape.lead) + 1)  # a whole second, as people write it
     path = write_calendar(work / "calendar", due, shape.posts, shape.accounts)
-    state = work / "ledger.sqlite"
-    state.unlink(missing_ok=True)
+    state: Any = database or work / "ledger.sqlite"
+    if database is None:
+        state.unlink(missing_ok=True)
     daemon = DaemonProcess([path], state, sandbox.env(), prefix=prefix).start()
     try:
         started, _ = daemon.wait_for("started", shape.lead + 20)
@@ -210,11 +213,32 @@ def run(args: argparse.Namespace) -> Result:
             SandboxProcess(work, latency_ms=LATENCY_MS) as sandbox:
         ours = daemon_run(work, sandbox, shape)
         dupes = calgen.duplicates(sandbox.received())
+        if args.postgres:
+            on_postgres(work, sandbox, shape, ours)
         floors = {how: floor_run(work, sandbox, shape, how) for how in BASELINES}
         result = report(shape, ours, dupes, floors)
         if args.profile or not result.passed:
             profile(work, sandbox, shape)
     return result
+
+
+def on_postgres(work: Path, sandbox: SandboxProcess, shape: Shape,
+                on_sqlite: dict[str, float]) -> None:
+    """The same burst with the ledger on PostgreSQL (a server started here), in this run."""
+    sys.path.insert(0, str(harness.REPO / "tests"))
+    import pg_server
+
+    server = pg_server.launch()
+    try:
+        sandbox.reset()
+        found = daemon_run(work, sandbox, shape, database=server.new_database())
+        dupes = calgen.duplicates(sandbox.received())
+        sandbox.reset()
+    finally:
+        server.cleanup()
+    print(f"ledger on PostgreSQL: {found['sent']:g} sent, {dupes} duplicates, last arrival"
+          f" {found['max_arrival_s']:.2f} s, completion {found['completion_s']:.2f} s"
+          f" (SQLite, same run: {on_sqlite['max_arrival_s']:.2f} s, {on_sqlite['completion_s']:.2f} s)")
 
 
 def report(shape: Shape, ours: dict[str, float], dupes: int,
@@ -245,4 +269,6 @@ def report(shape: Shape, ours: dict[str, float], dupes: int,
 if __name__ == "__main__":
     parser = harness.options(__doc__.split("\n")[0])
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the daemon")
+    parser.add_argument("--postgres", action="store_true",
+                        help="also run the daemon with its ledger on PostgreSQL")
     sys.exit(harness.main(run, parser))

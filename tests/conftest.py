@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
+import pg_server as pg
 import pytest
 
 from runner.cli import Context, main
@@ -44,3 +47,24 @@ def run_pushcal(argv: Sequence[str], *, now: datetime = NOW,
 def pushcal_fixture() -> RunPushcal:
     """The in-process `pushcal` runner, as a fixture."""
     return run_pushcal
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.Server]:
+    """A PostgreSQL server for the whole run, started here; a skip with the reason when this
+    machine has none, and a failure instead where CI says one is required."""
+    try:
+        server = pg.launch()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as why:
+        detail = getattr(why, "stderr", None) or why
+        if os.environ.get("PUSHCAL_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PUSHCAL_REQUIRE_POSTGRES=1 but no PostgreSQL server could start: {detail}")
+        pytest.skip(f"PostgreSQL tests need a server: {detail}")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_url(pg_server: pg.Server) -> str:
+    """The URL (password included) of a fresh, empty database on the test server."""
+    return pg_server.new_database()

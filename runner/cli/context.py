@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from runner.errors import PushcalError
+from runner.ledger.location import StateLocation, parse
 
 
 class UsageError(PushcalError):
@@ -27,10 +28,10 @@ class Context:
     err: TextIO = field(default_factory=lambda: sys.stderr)
 
 
-def default_state(env: Mapping[str, str]) -> Path:
-    """Where the ledger lives unless `--state` says otherwise."""
+def default_state(env: Mapping[str, str]) -> StateLocation:
+    """Where the ledger lives unless `--state` says otherwise: a file or a database URL."""
     if env.get("PUSHCAL_STATE"):
-        return Path(env["PUSHCAL_STATE"])
+        return parse(env["PUSHCAL_STATE"])
     base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME", "~")).expanduser() /
                                             ".local" / "state")
     return Path(base) / "pushcal" / "ledger.sqlite"

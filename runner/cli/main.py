@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from runner.cli import parser as arguments
 from runner.cli.context import Context, UsageError, default_state
 from runner.errors import InvalidCalendar, PushcalError
+from runner.ledger.location import parse as parse_state
 
 
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
@@ -35,6 +36,8 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     args.state_given = getattr(args, "state", None) is not None
     if getattr(args, "state", "unset") is None:
         args.state = default_state(ctx.env)
+    elif getattr(args, "state", None):  # a bare --state (review commands) stays "" for the default ledger
+        args.state = parse_state(args.state)
     try:
         command = importlib.import_module(arguments.MODULES[args.command])
         return int(command.run(args, ctx))

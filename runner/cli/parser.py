@@ -16,7 +16,8 @@ from runner import __version__
 from runner.cli import values
 from runner.cli.examples import EXAMPLES
 
-STATE_HELP = ("ledger file (default: $PUSHCAL_STATE, else $XDG_STATE_HOME/pushcal/ledger.sqlite, "
+STATE_HELP = ("ledger: a file, or a postgresql:// URL shared by several daemons (default: "
+              "$PUSHCAL_STATE, else $XDG_STATE_HOME/pushcal/ledger.sqlite, "
               "else ~/.local/state/pushcal/ledger.sqlite)")
 TIME_HELP = "ISO 8601 with Z or an offset, or a wall time in the calendar's zone"
 
@@ -25,7 +26,7 @@ MODULES = {
     "validate": "runner.cli.validate", "plan": "runner.cli.plan", "send": "runner.cli.send",
     "status": "runner.cli.status", "history": "runner.cli.history",
     "resolve": "runner.cli.resolve", "check": "runner.cli.check",
-    "sandbox": "runner.cli.sandbox", "run": "runner.cli.run",
+    "sandbox": "runner.cli.sandbox", "ledger": "runner.cli.ledger", "run": "runner.cli.run",
     "diff": "runner.cli.diff", "agenda": "runner.cli.agenda", "calendar": "runner.cli.calendar",
     "schema": "runner.cli.schema", "init": "runner.cli.init",
 }
@@ -54,7 +55,7 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 
 def _sending(p: argparse.ArgumentParser) -> None:
     """The options of the commands that send: `send` and `run`."""
-    p.add_argument("--state", type=Path, help=STATE_HELP)
+    p.add_argument("--state", metavar="FILE|URL", help=STATE_HELP)
     p.add_argument("--sandbox", action="store_true",
                    help="send to a sandbox started in this process (and a throwaway ledger "
                         "unless --state is given)")
@@ -157,7 +158,7 @@ def build() -> Parser:
     p.add_argument("--to", dest="end", metavar="TIME",
                    help="window end, same forms (default: 30 days after the start)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output form")
-    p.add_argument("--state", type=Path, help=STATE_HELP + "; read only, for each row's state")
+    p.add_argument("--state", metavar="FILE|URL", help=STATE_HELP + "; read only, for each row's state")
 
     p = command(sub, "send", "publish one entry now, through the ledger")
     p.add_argument("args", nargs="+", metavar="PATH... ENTRY",
@@ -173,7 +174,7 @@ def build() -> Parser:
     p.add_argument("--check", action="store_true",
                    help="exit 1 when any delivery is unknown, failed or missed, or the ledger "
                         "is missing (for monitoring)")
-    p.add_argument("--state", type=Path, help=STATE_HELP)
+    p.add_argument("--state", metavar="FILE|URL", help=STATE_HELP)
 
     p = command(sub, "history", "list recorded outcomes")
     _paths(p, "*")
@@ -181,7 +182,7 @@ def build() -> Parser:
     p.add_argument("--since", metavar="TIME",
                    help=f"only deliveries scheduled from this time on: {TIME_HELP}")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output form")
-    p.add_argument("--state", type=Path, help=STATE_HELP)
+    p.add_argument("--state", metavar="FILE|URL", help=STATE_HELP)
 
     p = command(sub, "resolve", "settle an `unknown` delivery by hand")
     p.add_argument("entry", metavar="ENTRY", help="the entry's id, or one occurrence id@YYYY-MM-DD")
@@ -190,13 +191,20 @@ def build() -> Parser:
     outcome = p.add_mutually_exclusive_group(required=True)
     outcome.add_argument("--sent", action="store_true", help="it did go out")
     outcome.add_argument("--not-sent", action="store_true", help="it did not: send it again")
-    p.add_argument("--state", type=Path, help=STATE_HELP)
+    p.add_argument("--state", metavar="FILE|URL", help=STATE_HELP)
 
     p = command(sub, "check", "look for `unknown` deliveries in OneAll's Pull API")
     _paths(p)
     p.add_argument("--entry", metavar="ID", help="only this entry's unknown deliveries")
-    p.add_argument("--state", type=Path, help=STATE_HELP)
+    p.add_argument("--state", metavar="FILE|URL", help=STATE_HELP)
     _read_timeout(p)
+
+    p = command(sub, "ledger", "work on a ledger itself: copy it elsewhere")
+    ledger_sub = p.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    copy = ledger_sub.add_parser("copy", help="copy every delivery and its history into an "
+                                 "empty ledger (e.g. an SQLite file into PostgreSQL)")
+    copy.add_argument("source", metavar="SRC", help="ledger file or postgresql:// URL")
+    copy.add_argument("target", metavar="DST", help="an empty (or new) ledger: file or URL")
 
     p = command(sub, "sandbox", "run a loopback OneAll emulator")
     p.add_argument("--host", type=values.loopback, default="127.0.0.1",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from runner.calendar import Calendar
 from runner.cli import wiring
@@ -28,7 +27,7 @@ def rows(args: argparse.Namespace, ctx: Context) -> dict[tuple[str, str], Row] |
     """The ledger's rows when --state was given (bare: the default ledger), else None."""
     if not args.state_given:
         return None
-    return wiring.existing_rows(Path(args.state) if args.state else default_state(ctx.env), ctx)
+    return wiring.existing_rows(args.state or default_state(ctx.env), ctx)
 
 
 def colour(args: argparse.Namespace, ctx: Context) -> bool:

@@ -2,6 +2,8 @@
 
 Read-only: the ledger is opened through `SqliteReader`, never created or converted. With
 `--check`, a missing ledger fails too, so a typo in a monitoring command cannot stay green.
+On a shared PostgreSQL ledger it also lists the live daemons, and `--check` fails when none
+is alive or when they run different calendars.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from pathlib import Path
 from runner.calendar import expand, load
 from runner.cli import colour, output, steps, wiring
 from runner.cli.context import Context
+from runner.clock import utc_text
 from runner.errors import PushcalError
-from runner.ledger import NEEDS_A_HUMAN, State
+from runner.ledger import NEEDS_A_HUMAN, Ledger, State
+from runner.ledger.location import DatabaseUrl
 
 NEXT_DAYS = 30
 
@@ -28,7 +32,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     done: set[tuple[str, str]] = set()
     urgent = 0
     now = ctx.clock()
-    if args.state.exists():
+    if wiring.exists(args.state, ctx):
         with wiring.reader(args.state, "") as ledger:
             kind = "sandbox ledger" if ledger.sandbox else "ledger"
             print(f"{kind} {args.state}: {output.counts_line(ledger.counts())}", file=ctx.out)
@@ -54,7 +58,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 print("  " + output.row_line(row, tz, tint), file=ctx.out)
             done = ledger.keys_in(set(State))
             running = ledger.daemon_running()
-        urgent += _daemon_health(args.state, running, ctx)
+        if isinstance(args.state, DatabaseUrl):
+            with wiring.existing_ledger(args.state, ctx, "") as shared:
+                urgent += _daemons(shared, ctx)
+        else:
+            urgent += _daemon_health(args.state, running, ctx)
     elif args.check:
         raise PushcalError(f"no ledger at {args.state}: give the daemon's --state (status "
                            "--check fails on a missing ledger, so a typo cannot pass as healthy)")
@@ -86,3 +94,23 @@ def _daemon_health(state: Path, running: bool, ctx: Context) -> int:
         print(f"daemon: {unrecorded} missed occurrence(s) could not be recorded in the"
               " ledger yet", file=ctx.out)
     return 1 if failing or unrecorded else 0
+
+
+def _daemons(ledger: Ledger, ctx: Context) -> int:
+    """List the live daemons of a shared ledger; 1 if none lives or their calendars differ."""
+    live = ledger.daemons()
+    if not live:
+        print("daemons: none alive: nothing will be sent on time", file=ctx.out)
+        return 1
+    print(f"daemons: {len(live)} alive", file=ctx.out)
+    for peer in live:
+        commit = f" commit {peer.commit[:12]}" if peer.commit else ""
+        print(f"  {peer.host} pid {peer.pid}  since {utc_text(peer.since)}"
+              f"  last beat {utc_text(peer.beat)}  calendar {peer.calendar_hash[:12]}{commit}",
+              file=ctx.out)
+    if len({(peer.calendar_hash, peer.commit) for peer in live}) > 1:
+        print("warning: the daemons run different calendars: a reload or a pull is under way,"
+              " or a machine is stuck on an old one (only the newest calendar sends)",
+              file=ctx.out)
+        return 1
+    return 0

@@ -1,7 +1,8 @@
 """The composition root: the one place that builds ledgers, clients and clocks for commands.
 
 Commands ask for what they need here and never construct a backend themselves, so a new
-ledger backend or client option is wired once.
+ledger backend or client option is wired once. `--state` (and $PUSHCAL_STATE) is a file
+for SQLite or a postgresql:// URL; `runner.ledger.location` opens either.
 """
 
 from __future__ import annotations
@@ -13,31 +14,45 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.cli.context import Context, UsageError
 from runner.daemon.events import EventLog
 from runner.errors import PushcalError
+from runner.ledger import Ledger
 from runner.ledger.contract import Row
+from runner.ledger.location import DatabaseUrl, StateLocation, open_ledger
 from runner.ledger.sqlite import SqliteLedger
 from runner.ledger.sqlite_readonly import SqliteReader
+
+if TYPE_CHECKING:
+    from runner.ledger.postgres import PostgresLedger
 from runner.oneall.client import Client
 from runner.oneall.credentials import Credentials
 
 
-def existing_states(path: Path, ctx: Context) -> dict[tuple[str, str], str]:
+def existing_states(where: StateLocation, ctx: Context) -> dict[tuple[str, str], str]:
     """The ledger's state per (key, account), if a ledger exists; never creates one."""
-    if not path.exists():
+    if not exists(where, ctx):
         return {}
-    with SqliteReader(path) as ledger:
+    with reader(where, "") as ledger:
         return {(r.key, r.account): str(r.state) for r in ledger.rows()}
 
 
-def existing_rows(path: Path, ctx: Context) -> dict[tuple[str, str], Row]:
+def existing_rows(where: StateLocation, ctx: Context) -> dict[tuple[str, str], Row]:
     """The ledger's rows by (key, account), read only; the ledger must exist."""
-    if not path.exists():
-        raise PushcalError(f"no ledger at {path}; give --state FILE, or run something first")
-    with SqliteReader(path) as ledger:
+    with reader(where, f"no ledger at {where}; give --state FILE, or run something first") as ledger:
         return {(r.key, r.account): r for r in ledger.rows()}
+
+
+def exists(where: StateLocation, ctx: Context) -> bool:
+    """Whether there is a ledger at `where` (a file, or a database holding our schema)."""
+    if not isinstance(where, DatabaseUrl):
+        return where.exists()
+    found = open_ledger(where, ctx.clock, create=False)
+    if found is not None:
+        found.close()
+    return found is not None
 
 
 @contextmanager
@@ -55,9 +70,10 @@ def client(use_sandbox: bool, ctx: Context, read_timeout: float = 30.0) -> Itera
 
 @contextmanager
 def ledger(args: argparse.Namespace, clock: Callable[[], datetime],
-           log: EventLog | None = None) -> Iterator[SqliteLedger]:
-    """The ledger at --state; with --sandbox and no --state, a throwaway one, so trying
-    things out never marks a real post as sent."""
+           log: EventLog | None = None) -> Iterator[Ledger]:
+    """The ledger at --state (a file or a postgresql:// URL, created if absent); with
+    --sandbox and no --state, a throwaway one, so trying things out never marks a real
+    post as sent."""
     if args.sandbox and not args.state_given:
         with tempfile.TemporaryDirectory(prefix="pushcal-sandbox-") as folder:
             path = Path(folder) / "ledger.sqlite"
@@ -68,10 +84,14 @@ def ledger(args: argparse.Namespace, clock: Callable[[], datetime],
                 yield opened
         return
     keep_history_apart(args)
-    with SqliteLedger(args.state, clock=clock) as opened:
-        if args.sandbox:
-            opened.mark_sandbox()
-        yield opened
+    found = open_ledger(args.state, clock)
+    assert found is not None  # created when absent
+    try:
+        if args.sandbox and isinstance(found, SqliteLedger):
+            found.mark_sandbox()
+        yield found
+    finally:
+        found.close()
 
 
 def keep_history_apart(args: argparse.Namespace) -> None:
@@ -79,6 +99,11 @@ def keep_history_apart(args: argparse.Namespace) -> None:
 
     Commands call it before any other work too, so the refusal comes first and alone."""
     path, sandbox = args.state, args.sandbox
+    if isinstance(path, DatabaseUrl):
+        if sandbox and args.state_given:
+            raise UsageError("--sandbox with a database --state would write a sandbox's posts"
+                             " into real history: leave out --state for a throwaway ledger")
+        return
     if (sandbox and not args.state_given) or not path.is_file() or path.stat().st_size == 0:
         return
     with SqliteReader(path) as existing:
@@ -92,21 +117,40 @@ def keep_history_apart(args: argparse.Namespace) -> None:
 
 
 @contextmanager
-def existing_ledger(path: Path, ctx: Context, missing: str) -> Iterator[SqliteLedger]:
-    """The ledger at `path` to write to, which must exist already (`missing` says what to do)."""
-    if not path.exists():
+def existing_ledger(where: StateLocation, ctx: Context, missing: str) -> Iterator[Ledger]:
+    """The ledger at `where` to write to, which must exist already (`missing` says what to do)."""
+    opened = open_ledger(where, ctx.clock, create=False)
+    if opened is None:
         raise PushcalError(missing)
-    with SqliteLedger(path, clock=ctx.clock) as opened:
+    try:
         yield opened
+    finally:
+        opened.close()
 
 
 @contextmanager
-def reader(path: Path, missing: str) -> Iterator[SqliteReader]:
-    """The ledger at `path`, opened read-only: never created, converted or repaired."""
-    if not path.exists():
+def reader(where: StateLocation, missing: str) -> Iterator[SqliteReader | PostgresLedger]:
+    """The ledger at `where`, opened to read: never created, converted or repaired (a
+    database is read through the same connection a daemon would use, its schema untouched)."""
+    if isinstance(where, DatabaseUrl):
+        from runner.ledger.postgres import PostgresLedger
+
+        found = PostgresLedger.open(where, clock=_utc_now, create=False)
+        if found is None:
+            raise PushcalError(missing)
+        with found:
+            yield found
+        return
+    if not where.exists():
         raise PushcalError(missing)
-    with SqliteReader(path) as opened:
+    with SqliteReader(where) as opened:
         yield opened
+
+
+def _utc_now() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
 
 
 @dataclass

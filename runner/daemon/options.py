@@ -26,6 +26,9 @@ class DaemonOptions:
     health: Path | None = None
     sweep_every: float = 1.0  # real seconds between looks for rows nobody will finish
     signals: EarlySignals | None = None  # what arrived before the loop ran (`pushcal run`)
+    # Real seconds between beats on the ledger; on a shared one, a beat also reaps the
+    # claims of peers that died, so it bounds how long their rows stay `sending`.
+    beat_every: float = 0.5
     rng: random.Random = field(default_factory=random.Random)  # retry jitter
     # Where async uploads' results are posted: the calendar's callback_url, else this base.
     callbacks: CallbackUrls = field(default_factory=CallbackUrls)

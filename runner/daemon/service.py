@@ -31,6 +31,7 @@ from runner.daemon.horizon import (
     changed_entries,
     unsettled,
 )
+from runner.daemon.liveness import Liveness
 from runner.daemon.options import DaemonOptions
 from runner.daemon.supervise import Supervisor
 from runner.daemon.sweep import Sweep
@@ -79,13 +80,13 @@ class Daemon:
         self.started = self.clock.now()
         for row in self.ledger.recover():
             self.report("recovered", row)
+        self.ledger.announce(self.calendar.digest, self.commit)
         self._scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC", job_defaults={
             "misfire_grace_time": None, "coalesce": False, "max_instances": 1})
         self._scheduler.start()
         self._catch_up()
         self.sync()
-        for row in self.ledger.rows(states=[State.RETRY_WAIT]):
-            self.schedule_retry(row)
+        self._adopt_retries()
         # A quarter of the horizon, so windows overlap; no one-second floor, which a fast
         # rehearsal clock would turn into more virtual time than the horizon holds.
         every = max(0.05, self.clock.real_seconds(self.horizon.total_seconds() / 4))
@@ -104,11 +105,16 @@ class Daemon:
                                     id="until")
         watch = asyncio.create_task(self.supervisor.forever(
             "watcher", lambda: self.watcher.run(self.reload), self.options.watch_interval))
+        pulse = asyncio.create_task(self.supervisor.forever("liveness", Liveness(
+            self.ledger, self.log, every=self.options.beat_every,
+            on_reaped=lambda row: self.report("recovered", row), on_back=self._resume,
+            on_tick=self._adopt_retries).run, self.options.beat_every))
         self.log("started", entries=len(self.calendar.entries), jobs=len(self.jobs.by_due),
                  horizon=self.horizon, commit=self.commit, **self._next_firing())
         self._early_signals()
         await self._stop.wait()
         watch.cancel()
+        pulse.cancel()
         self._scheduler.shutdown(wait=False)
         cut = await self.workers.stop(self.options.shutdown_timeout)
         if self.supervisor.fatal is not None:
@@ -218,6 +224,7 @@ class Daemon:
             return True
         before, self.calendar = self.calendar, calendar
         self.commit = head_commit(self.paths)
+        self.ledger.announce(calendar.digest, self.commit)  # peers on the old one stop claiming
         changed = changed_entries(before, calendar)
         pending = self.jobs.pending
         touched = self.sync(changed)
@@ -326,6 +333,19 @@ class Daemon:
         if row.state is State.RETRY_WAIT:
             self.schedule_retry(row)
 
+    def _resume(self) -> None:
+        """After the database came back: what fell due meanwhile, and every retry."""
+        self.sync()
+        self._catch_up()
+        self._adopt_retries()
+
+    def _adopt_retries(self) -> None:
+        """Schedule the `retry_wait` rows no job of ours waits for: a peer's, maybe dead."""
+        assert self._scheduler is not None
+        for row in self.ledger.rows(states=[State.RETRY_WAIT]):
+            if self._scheduler.get_job(f"retry {row.key} {row.account}") is None:
+                self.schedule_retry(row)
+
     def schedule_retry(self, row: Row) -> None:
         assert self._scheduler is not None and row.next_attempt is not None
         self._scheduler.add_job(self.supervisor.job("retry", self._retry), "date",
@@ -345,7 +365,7 @@ class Daemon:
             return
         occ = occurrence(self.calendar, key, account) or Occurrence(
             row.scheduled, key, account, row.entry, row.scheduled, timedelta(0))
-        self.workers.put(Job(occ, retry=True))
+        self.workers.put(Job(occ, retry=True, attempt=row.attempts))
 
     def report(self, event: str, row: Row, late: Occurrence | None = None) -> None:
         """Log what became of a row (`event`: recovered, delivered, orphaned)."""

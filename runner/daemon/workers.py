@@ -24,7 +24,15 @@ from runner.daemon.claims import ClaimBatcher
 from runner.daemon.events import EventLog
 from runner.daemon.supervise import Supervisor
 from runner.delivery import CallbackUrls, Delivery, Sender, claim_request, deliver, retry_deadline
-from runner.ledger.contract import ClaimRequest, Ledger, LedgerError, LedgerUntrusted, State
+from runner.ledger.contract import (
+    ClaimRequest,
+    Ledger,
+    LedgerError,
+    LedgerUnavailable,
+    LedgerUntrusted,
+    SharedRateLimit,
+    State,
+)
 from runner.oneall.wire import Request
 
 ON_TIME = 1.0  # real seconds after its due time that an occurrence still counts as on time
@@ -37,6 +45,7 @@ class Job:
 
     occurrence: Occurrence
     retry: bool = False
+    attempt: int = 0  # for a retry, the attempts made so far: names its shared rate slot
 
 
 @dataclass
@@ -110,7 +119,9 @@ class Workers:
         while True:
             job = await queue.get()
             try:
-                await self._respect_limit(account)
+                await self._respect_limit(account, job)
+            except LedgerUnavailable:
+                continue  # looked at again once the ledger is back
             except Exception:
                 self.put(job)  # not lost: the supervisor reports and restarts this worker
                 raise
@@ -133,6 +144,13 @@ class Workers:
         error = task.exception()
         if isinstance(error, LedgerUntrusted):
             self._supervisor.die(error)
+            return
+        if isinstance(error, LedgerUnavailable):
+            # Nothing was claimed (or the claim dies with the session and is reaped): the
+            # occurrence is looked at again once the ledger is back.
+            occ = job.occurrence
+            self._log("deferred", entry=occ.entry, key=occ.key, account=occ.account,
+                      reason="the ledger is unavailable")
             return
         if error is not None:
             self._crashed(job.occurrence, error)
@@ -229,10 +247,18 @@ class Workers:
             self._log(str(state), entry=occ.entry, key=occ.key, account=occ.account,
                       due=occ.due, reason=why)
 
-    async def _respect_limit(self, account: str) -> None:
-        """Wait until a send to `account` stays within its `rate_limit` (sliding window)."""
+    async def _respect_limit(self, account: str, job: Job) -> None:
+        """Wait until a send to `account` stays within its `rate_limit` (sliding window);
+        on a shared ledger the window is kept there, for every daemon at once."""
         limit = self._limit(account)
         if limit is None:
+            return
+        if isinstance(self._ledger, SharedRateLimit):
+            # Every daemon fires every occurrence; naming the slot after the occurrence (and
+            # attempt) makes them share one slot instead of each taking one.
+            slot = f"{job.occurrence.key}#{job.attempt}"
+            while (wait := self._ledger.reserve_send(account, slot, limit.count, limit.per)) > 0:
+                await asyncio.sleep(self._clock.real_seconds(wait))
             return
         now = self._clock.now().timestamp()
         while limit.sent and now - limit.sent[0] >= limit.per:

@@ -7,7 +7,8 @@ Every state change is appended to `events`, so a row's history is never lost.
 
 This module holds the records and the contract only and imports no database driver. Callers
 see `Row`, `State` and the `Ledger` protocol; the SQLite backend is `SqliteLedger` in
-`runner.ledger.sqlite`, and a server-backed ledger can replace it without touching them.
+`runner.ledger.sqlite`, the PostgreSQL one, which several daemons may share,
+`PostgresLedger` in `runner.ledger.postgres`; `runner.ledger.location.open_ledger` picks one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from runner.errors import PushcalError
 
@@ -29,6 +30,11 @@ class LedgerError(PushcalError):
 class LedgerUntrusted(LedgerError):
     """The ledger's files changed under a running pushcal (deleted, truncated, replaced):
     nothing more may be claimed through it. The message says what happened and what to do."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The database cannot be reached right now (a server restarting, a network cut): nothing
+    was written; `reconnect` may bring it back."""
 
 
 class State(enum.StrEnum):
@@ -124,6 +130,18 @@ class Event:
     info: str
 
 
+@dataclass(frozen=True)
+class Peer:
+    """A live daemon on a shared ledger, as it last announced itself."""
+
+    host: str
+    pid: int
+    since: datetime
+    beat: datetime
+    calendar_hash: str
+    commit: str | None
+
+
 class Ledger(Protocol):
     """What the daemon and commands rely on; any backend must keep these claim semantics."""
 
@@ -131,11 +149,27 @@ class Ledger(Protocol):
         """Release the database and the daemon lock."""
 
     def acquire_daemon_lock(self) -> None:
-        """Refuse (LedgerError) if another daemon uses this ledger; held until close or death."""
+        """Become this ledger's daemon, held until close or death: SQLite refuses
+        (LedgerError) a second one; a shared ledger registers this one among its peers."""
 
     def recover(self) -> list[Row]:
         """Turn rows left in `sending` by a crash into `unknown`; needs the daemon lock.
-        Waits for senders inside `hold_for_sending` to finish first."""
+        Waits for senders inside `hold_for_sending` to finish first. A shared ledger takes
+        only the rows of claimers that are certainly dead, never a live peer's."""
+
+    def announce(self, calendar_hash: str, commit: str | None) -> None:
+        """Say which calendar this daemon runs (at start and after each reload). On a shared
+        ledger a daemon whose calendar is older than a live peer's claims nothing."""
+
+    def beat(self) -> list[Row]:
+        """This daemon lives; rows in `sending` whose claimer is certainly dead become
+        `unknown` (returned). Called every fraction of a second; a no-op on SQLite."""
+
+    def daemons(self) -> list[Peer]:
+        """The live daemons sharing this ledger (none on SQLite: one daemon per file)."""
+
+    def reconnect(self) -> None:
+        """Open the database again after `LedgerUnavailable`; raises it while still away."""
 
     def reap(self, owned: Collection[tuple[str, str]]) -> list[Row]:
         """A running daemon's sweep: rows in `sending` that neither it (`owned`) nor any
@@ -176,6 +210,10 @@ class Ledger(Protocol):
     def resolve(self, entry: str, account: str, *, sent: bool, key: str | None = None) -> list[Row]:
         """A human settles `unknown` rows: to `sent`, or to `retry_wait` due now."""
 
+    def load(self, rows: Sequence[Row], events: Sequence[Event]) -> None:
+        """Fill an empty ledger with these rows and their history exactly (`ledger copy`),
+        in one transaction; LedgerError if it already holds a delivery."""
+
     def get(self, key: str, account: str) -> Row | None:
         """The row, or None."""
 
@@ -195,3 +233,23 @@ class Ledger(Protocol):
     def history(self, *, key: str | None = None, account: str | None = None,
                 entry: str | None = None, limit: int | None = None) -> list[Event]:
         """Events in the order they happened, filtered as asked; `limit` keeps the latest."""
+
+
+@runtime_checkable
+class SharedRateLimit(Protocol):
+    """A ledger several daemons share keeps each account's rate limit for all of them."""
+
+    def reserve_send(self, account: str, slot: str, count: int, per: float) -> float:
+        """Take the send slot named `slot` for `account` (at most `count` per `per` seconds,
+        counted over every daemon): 0.0 when taken (or taken already under that name, by a
+        peer firing the same occurrence), else the seconds to wait before asking again."""
+
+
+def nothing_to_resolve(entry: str, account: str, key: str | None, rows: Sequence[Row]) -> str:
+    """Why `resolve` found nothing to settle, listing what is recorded instead."""
+    what = f"entry {entry!r} on account {account!r}" + (f" (key {key!r})" if key else "")
+    if not rows:
+        return f"nothing is recorded for {what}"
+    listed = ", ".join(f"{row.key}: {row.state.value}" for row in rows[:10])
+    more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return f"nothing unknown to resolve for {what}; recorded: {listed}{more}"

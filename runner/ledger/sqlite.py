@@ -11,9 +11,7 @@ This module holds the connection, its transactions and the writes: which state m
 which. The queries (`SqliteReads`, which `SqliteLedger` inherits) and the SQL statements
 for rows and events are in `runner.ledger.sqlite_rows`; the lock files are `runner.ledger.locks`.
 
-A PostgreSQL backend would make the claim one statement, INSERT ... ON CONFLICT (key,
-account) DO UPDATE ... WHERE deliveries.state IN (...) RETURNING ..., which PostgreSQL keeps
-atomic even at READ COMMITTED: no row returned means the row was not claimable.
+The PostgreSQL backend (`runner.ledger.postgres`) keeps the same rules with row locks.
 
 Only this module, `runner.ledger.sqlite_rows` and `runner.ledger.sqlite_files` import sqlite3.
 """
@@ -39,11 +37,14 @@ from runner.ledger.contract import (
     MARK_OVER,
     MARKABLE,
     ClaimRequest,
+    Event,
     Ledger,
     LedgerError,
     LedgerUntrusted,
+    Peer,
     Row,
     State,
+    nothing_to_resolve,
 )
 from runner.ledger.identity import FileGuard, untrusted_message
 from runner.ledger.locks import daemon_running, hold_sending, lock_daemon, sending_idle
@@ -66,7 +67,6 @@ class SqliteLedger(SqliteReads):
 
     SQLite's write lock serialises writers across threads and processes alike, so reading a
     row and then writing it inside one transaction is atomic: that makes a claim single-winner.
-    (A server backend would use INSERT ... ON CONFLICT DO UPDATE ... WHERE state IN (...).)
     The queries are inherited from `SqliteReads`, which reads through `_read`.
     """
 
@@ -169,6 +169,21 @@ class SqliteLedger(SqliteReads):
         finally:
             os.close(fd)
 
+    def announce(self, calendar_hash: str, commit: str | None) -> None:
+        """Nothing to do: an SQLite ledger has one daemon, which has no peer to tell."""
+
+    def beat(self) -> list[Row]:
+        """Nothing to reap: the daemon lock means no other daemon's claims are here, and
+        `recover` at start took a crashed one's."""
+        return []
+
+    def daemons(self) -> list[Peer]:
+        """None listed: one daemon per file, and its lock file names it."""
+        return []
+
+    def reconnect(self) -> None:
+        """A file does not go away the way a server does: nothing to do."""
+
     def hold_for_sending(self) -> AbstractContextManager[None]:
         """A shared flock on `<path>.sending` while a non-daemon sender sends."""
         return hold_sending(self._path, exclusive=False)
@@ -270,7 +285,7 @@ class SqliteLedger(SqliteReads):
             chosen = [row for row in found if key is None or row.key == key]
             targets = [row for row in chosen if row.state is State.UNKNOWN]
             if not targets:
-                raise LedgerError(_nothing_to_resolve(entry, account, key, chosen))
+                raise LedgerError(nothing_to_resolve(entry, account, key, chosen))
             retry_at = None if sent else now
             for row in targets:
                 tables.save_next_attempt(conn, row.key, account, retry_at)
@@ -281,6 +296,14 @@ class SqliteLedger(SqliteReads):
         """Stamp the file as a sandbox's: real runs refuse it and history says so."""
         with self._mutex, _translated(self._path):
             self._conn.execute(f"PRAGMA user_version = {SANDBOX_MARK}")
+
+    def load(self, rows: Sequence[Row], events: Sequence[Event]) -> None:
+        """Copy rows and history in as they are, in one transaction; only into an empty one."""
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM deliveries LIMIT 1").fetchone():
+                raise LedgerError(f"{self._path} already holds deliveries: copy only into an"
+                                  " empty ledger")
+            tables.load(conn, rows, events)
 
     def _now(self) -> str:
         return tables.stamp(self._clock())
@@ -352,15 +375,6 @@ def _translated(path: pathlib.Path) -> Iterator[None]:
         raise LedgerError(f"ledger {path}: {exc}") from None
     except OSError as exc:
         raise LedgerError(f"ledger {path}: {exc.strerror or exc}") from None
-
-
-def _nothing_to_resolve(entry: str, account: str, key: str | None, rows: Sequence[Row]) -> str:
-    what = f"entry {entry!r} on account {account!r}" + (f" (key {key!r})" if key else "")
-    if not rows:
-        return f"nothing is recorded for {what}"
-    listed = ", ".join(f"{row.key}: {row.state.value}" for row in rows[:10])
-    more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
-    return f"nothing unknown to resolve for {what}; recorded: {listed}{more}"
 
 
 if TYPE_CHECKING:

@@ -224,3 +224,20 @@ def event(conn: sqlite3.Connection, key: str, account: str, old: State | None, n
         " VALUES (?, ?, ?, ?, ?, ?)",
         (key, account, now, None if old is None else old.value, new.value, info),
     )
+
+
+def load(conn: sqlite3.Connection, rows: Sequence[Row], events: Sequence[Event]) -> None:
+    """Insert rows and events as they are, events in their order (so ids keep it)."""
+    def moment(value: datetime | None) -> str | None:
+        return None if value is None else stamp(value)
+
+    conn.executemany(
+        f"INSERT INTO deliveries ({_COLUMNS}) VALUES ({', '.join('?' * 17)})",
+        [(r.key, r.entry, r.account, r.state.value, stamp(r.scheduled), r.endpoint, r.attempts,
+          moment(r.claimed), moment(r.finished), moment(r.next_attempt), r.remote_id,
+          r.location, r.http_status, r.info, r.calendar_hash, r.commit,
+          json.dumps(dict(r.steps), sort_keys=True)) for r in rows])
+    conn.executemany(
+        "INSERT INTO events (key, account, at, from_state, to_state, info) VALUES (?, ?, ?, ?, ?, ?)",
+        [(e.key, e.account, stamp(e.at), None if e.from_state is None else e.from_state.value,
+          e.to_state.value, e.info) for e in events])
