@@ -54,8 +54,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     clock: Clock = (ScaledClock(start, args.speed, ctx.clock) if args.rehearse
                     else wiring.RealClock(ctx))
     log = EventLog(ctx.err, fmt=args.log_format, clock=clock.now)
-    health = None if args.sandbox and not args.state_given else args.state.with_name(
-        args.state.name + ".health")
+    # The health file lives beside a ledger file; a database has no "beside" (status reads
+    # the daemons' beats from the database instead).
+    health = (None if (args.sandbox and not args.state_given) or not isinstance(args.state, Path)
+              else args.state.with_name(args.state.name + ".health"))
     options = DaemonOptions(horizon=timedelta(hours=args.horizon), until=until,
                             heartbeat=args.heartbeat, health=health, signals=signals)
     with (route_library_logs(log), observers.telling(args, ctx.env, log) as outside,
