@@ -58,13 +58,21 @@ def test_a_post_that_went_out_is_seen_and_one_that_did_not_is_not(box: Sandbox, 
     tweet = next(r for r in box.created() if r.endpoint == "twitter/post")
     assert run.out.splitlines() == [
         "page-post -> page: not seen in the listing: it probably did not go out (check, then "
-        "pushcal resolve page-post --account page --key page-post --not-sent)",
+        "pushcal resolve page-post --account page --not-sent)",
         f"tweet -> x: seen at https://twitter.com/i/web/status/{tweet.created}: it went out "
-        "(pushcal resolve tweet --account x --key tweet --sent)",
+        f"(pushcal resolve tweet --account x --sent --location "
+        f"https://twitter.com/i/web/status/{tweet.created})",
     ], run
     # check only reports: the ledger is unchanged
     again = run_pushcal(["status", "--state", str(state)], env=box.env())
     assert "unknown: 2" in again.out, again
+    # the command check suggests keeps the address it found
+    url = f"https://twitter.com/i/web/status/{tweet.created}"
+    resolved = run_pushcal(["resolve", "tweet", "--account", "x", "--sent", "--location", url,
+                            "--state", str(state)], env=box.env())
+    assert resolved.out == f"tweet -> x: now sent at {url}\n", resolved
+    history = run_pushcal(["history", "--entry", "tweet", "--state", str(state)], env=box.env())
+    assert history.out.split("  ")[-1] == f"{url}\n", history
 
 
 def test_nothing_unknown_says_so(box: Sandbox, cal: Path, tmp_path: Path) -> None:

@@ -191,6 +191,8 @@ def build() -> Parser:
     outcome = p.add_mutually_exclusive_group(required=True)
     outcome.add_argument("--sent", action="store_true", help="it did go out")
     outcome.add_argument("--not-sent", action="store_true", help="it did not: send it again")
+    p.add_argument("--location", metavar="URL",
+                   help="with --sent: where it went out, as pushcal check found it (kept in history)")
     p.add_argument("--state", metavar="FILE|URL", help=STATE_HELP)
 
     p = command(sub, "check", "look for `unknown` deliveries in OneAll's Pull API")

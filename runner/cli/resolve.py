@@ -14,7 +14,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     entry, key = split_key(args.entry)
     with wiring.existing_ledger(args.state, ctx, f"no ledger at {args.state}") as ledger:
         rows = ledger.resolve(entry or args.entry, args.account, sent=args.sent,
-                              key=key or args.key)
+                              key=key or args.key, location=args.location)
     for row in rows:
-        print(f"{row.key} -> {row.account}: now {row.state}", file=ctx.out)
+        where = f" at {row.location}" if row.location else ""
+        print(f"{row.key} -> {row.account}: now {row.state}{where}", file=ctx.out)
     return 0

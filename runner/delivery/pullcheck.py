@@ -79,12 +79,13 @@ def explain(row: Row, reply: Reply, listing: Listing, path: str,
     seen = match(reply, listing, texts)
     if seen is not None:
         where = seen.get("location") or seen.get("id") or "?"
+        keep = f" --location {seen['location']}" if seen.get("location") else ""
         return Finding(row, path, seen, f"seen at {where}: it went out "
-                                        f"(pushcal resolve {row.entry} --account {row.account} "
-                                        f"--key {row.key} --sent)")
+                                        f"(pushcal resolve {row.key} --account {row.account} "
+                                        f"--sent{keep})")
     return Finding(row, path, None, "not seen in the listing: it probably did not go out "
-                                    f"(check, then pushcal resolve {row.entry} --account "
-                                    f"{row.account} --key {row.key} --not-sent)")
+                                    f"(check, then pushcal resolve {row.key} --account "
+                                    f"{row.account} --not-sent)")
 
 
 class Puller(Protocol):

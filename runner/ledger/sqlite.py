@@ -273,10 +273,12 @@ class SqliteLedger(SqliteReads):
             tables.settle(conn, current, state, info, now)
             return True
 
-    def resolve(self, entry: str, account: str, *, sent: bool, key: str | None = None) -> list[Row]:
+    def resolve(self, entry: str, account: str, *, sent: bool, key: str | None = None,
+                location: str | None = None) -> list[Row]:
         """Settle `unknown` rows of entry+account (or only `key`) by a human's word.
 
-        sent=True -> `sent`; sent=False -> `retry_wait` due now, so the daemon sends it again.
+        sent=True -> `sent` (keeping `location`, where `pushcal check` saw it, if given);
+        sent=False -> `retry_wait` due now, so the daemon sends it again.
         """
         state, word = (State.SENT, "sent") if sent else (State.RETRY_WAIT, "not sent")
         with self._write() as conn:
@@ -289,6 +291,9 @@ class SqliteLedger(SqliteReads):
             retry_at = None if sent else now
             for row in targets:
                 tables.save_next_attempt(conn, row.key, account, retry_at)
+                if sent and location:
+                    tables.save_reply(conn, row.key, account, row.http_status, None, location,
+                                      None)
             return [tables.settle(conn, row, state, f"resolved by hand: {word}", now)
                     for row in targets]
 
