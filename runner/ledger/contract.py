@@ -207,8 +207,10 @@ class Ledger(Protocol):
              state: State, info: str, calendar_hash: str = "", commit: str | None = None) -> bool:
         """Record `missed`/`cancelled` over nothing, `planned` or `retry_wait`; True if changed."""
 
-    def resolve(self, entry: str, account: str, *, sent: bool, key: str | None = None) -> list[Row]:
-        """A human settles `unknown` rows: to `sent`, or to `retry_wait` due now."""
+    def resolve(self, entry: str, account: str, *, sent: bool, key: str | None = None,
+                location: str | None = None) -> list[Row]:
+        """A human settles `unknown` rows: to `sent` (at `location`, when known), or to
+        `retry_wait` due now."""
 
     def load(self, rows: Sequence[Row], events: Sequence[Event]) -> None:
         """Fill an empty ledger with these rows and their history exactly (`ledger copy`),

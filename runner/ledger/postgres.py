@@ -292,8 +292,10 @@ class PostgresLedger(PostgresReads):
             tables.settle(conn, current, state, info, now)
             return True
 
-    def resolve(self, entry: str, account: str, *, sent: bool, key: str | None = None) -> list[Row]:
-        """Settle `unknown` rows of entry+account (or only `key`) by a human's word."""
+    def resolve(self, entry: str, account: str, *, sent: bool, key: str | None = None,
+                location: str | None = None) -> list[Row]:
+        """Settle `unknown` rows of entry+account (or only `key`) by a human's word; with
+        sent=True, `location` is kept as where it went out."""
         state, word = (State.SENT, "sent") if sent else (State.RETRY_WAIT, "not sent")
         with self._write() as conn:
             now = self._now()
@@ -304,6 +306,9 @@ class PostgresLedger(PostgresReads):
                 raise LedgerError(nothing_to_resolve(entry, account, key, chosen))
             for row in targets:
                 tables.save_next_attempt(conn, row.key, account, None if sent else now)
+                if sent and location:
+                    tables.save_reply(conn, row.key, account, row.http_status, None, location,
+                                      None)
             return [tables.settle(conn, row, state, f"resolved by hand: {word}", now)
                     for row in targets]
 

@@ -145,8 +145,8 @@ def serve_forever(host: str, port: int, faults: Faults, out: TextIO, *,
     sandbox = Sandbox(host=host, port=port, faults=faults, listener=lambda r: say(log_line(r)))
     with sandbox, _set_on_sigterm(done):
         exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in sandbox.env().items())
-        say(f"OneAll sandbox listening on {sandbox.url} -- export {exports}")
         try:
+            say(f"OneAll sandbox listening on {sandbox.url} -- export {exports}")
             while not done.wait(0.5):
                 pass
         except KeyboardInterrupt:
