@@ -292,7 +292,7 @@ def test_problems_the_change_introduces_are_reported_and_exit_1(repo: GitRepo) -
     assert done.out == (
         f"**pushcal diff**: the working tree does not validate (3 problems, 1 new): there is no schedule to compare between {base[:12]} and the working tree, 2026-11-30 to 2026-12-31\n"
         "\n"
-        "**Validation problems this change introduces (1):**\n"
+        "**Validation problems (this change introduces): 1**\n"
         "- cal/posts.yaml:5:46: $.posts\\[1\\].to\\[0\\]: unknown account 'nobody' (known: page, x)\n"), done
 
 
@@ -349,3 +349,15 @@ def test_a_long_markdown_comment_stops_at_its_limit_and_counts_the_rest(repo: Gi
     short = markdown(Review("b" * 40, "", start, end, compare(old, new, start, end)), limit=3)
     assert short.count("\n- **") == 3
     assert short.endswith("\n…and 7 more; `pushcal diff --format json` lists every one.\n"), short
+
+
+def test_without_a_path_the_repository_calendar_files_are_compared_and_other_yaml_left_out(repo: GitRepo) -> None:
+    repo.commit("a compose file", {"docker-compose.yml": 'version: "3.8"\nservices: {web: {image: nginx}}\n'})
+    repo.write({"cal/posts.yaml": POSTS.replace("Moving on", "Moving off")})
+    done = diff(repo, "HEAD", "--format", "json")
+    assert done.code == 0, done
+    assert [(c["key"], c["changes"]) for c in json.loads(done.out)["changes"]] == [("moved", ["text changed"])]
+    named = diff(repo, "HEAD", ".", "--format", "markdown")  # a path named: all its YAML is the calendar
+    assert named.code == 1, named
+    assert named.out.splitlines()[2:4] == ["**Validation problems (none new, the base has them too): 2**",
+                                           "- docker-compose.yml:1:10: $.version: must be 1"], named

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from runner.calendar import Calendar, Loader, Source
+from runner.calendar.shape import is_calendar
 from runner.cli import output, reviewing
 from runner.cli.context import Context
 from runner.errors import InvalidCalendar, Problem
@@ -38,11 +39,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     revisions, paths = split(repo, args.args)
     base = revisions[0] if revisions else upstream_base(repo)
     head = revisions[1] if len(revisions) > 1 else ""
+    # No PATH: the calendar files of the whole repository, other tools' YAML left out.
+    pick = _calendars if not paths else _everything
     paths = paths or ["."]
     loader = Loader([])
-    old, old_problems = _load(loader, *at_revision(repo, base, paths))
-    new, new_problems = _load(loader, *(at_revision(repo, head, paths) if head else
-                                        in_worktree(repo, paths)))
+    old, old_problems = _load(loader, *pick(*at_revision(repo, base, paths)))
+    new, new_problems = _load(loader, *pick(*(at_revision(repo, head, paths) if head else
+                                              in_worktree(repo, paths))))
     if old is None and new is not None:
         print(f"pushcal: the calendar at {base[:12]} does not validate "
               f"({output.count(len(old_problems), 'problem')}): everything is shown as added",
@@ -50,8 +53,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     start, end = reviewing.window(args, new or old, ctx, DAYS)
     rows = reviewing.rows(args, ctx)
     if new is None:
-        review = Review(base, head, start, end, [], introduced(old_problems, new_problems),
-                        rows, invalid=len(new_problems))
+        new_ones = introduced(old_problems, new_problems)
+        # none new: show them all anyway, or the reader would not see why there is no diff
+        review = Review(base, head, start, end, [], new_ones or new_problems, rows,
+                        invalid=len(new_problems), older=not new_ones)
     else:
         changes = compare(old, new, start, end)
         notes = {c.key: n for c in changes
@@ -70,6 +75,14 @@ def split(repo: Repo, arguments: Sequence[str]) -> tuple[list[str], list[str]]:
             break
         revisions.append(_commit(repo, argument))
     return revisions, list(arguments[len(revisions):])
+
+
+def _calendars(sources: list[Source], problems: list[Problem]) -> tuple[list[Source], list[Problem]]:
+    return [s for s in sources if is_calendar(s[1])], problems
+
+
+def _everything(sources: list[Source], problems: list[Problem]) -> tuple[list[Source], list[Problem]]:
+    return sources, problems
 
 
 def _commit(repo: Repo, revision: str) -> str:

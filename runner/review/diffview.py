@@ -61,7 +61,8 @@ def markdown(review: Review, limit: int = MARKDOWN_ITEMS) -> str:
     out = [f"**pushcal diff**: {review.summary()}", ""]
     shown = 0
     if review.problems:
-        out.append(f"**Validation problems this change introduces ({len(review.problems)}):**")
+        heading = "none new, the base has them too" if review.older else "this change introduces"
+        out.append(f"**Validation problems ({heading}): {len(review.problems)}**")
         out += [f"- {_escape(p.render())}" for p in review.problems]
         out.append("")
     for when, changes in review.by_day():

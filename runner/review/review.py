@@ -22,10 +22,11 @@ class Review:
     start: datetime
     end: datetime
     changes: Sequence[Change]
-    problems: Sequence[Problem] = ()  # problems the head has and the base had not
+    problems: Sequence[Problem] = ()  # the head's problems that the base had not (see `older`)
     rows: Mapping[SlotKey, Row] | None = None  # the ledger's rows, with --state
     notes: Mapping[SlotKey, str] = field(default_factory=dict)
     invalid: int = 0  # how many problems the head has, when it does not validate
+    older: bool = False  # `problems` are all the head's, none new: the base has them too
 
     @property
     def head_name(self) -> str:
@@ -38,7 +39,8 @@ class Review:
                   f"{self.end:%Y-%m-%d}"
         if self.invalid:
             return (f"{self.head_name} does not validate ({_count(self.invalid, 'problem')}, "
-                    f"{len(self.problems)} new): there is no schedule to compare {between}")
+                    f"{0 if self.older else len(self.problems)} new): there is no schedule to "
+                    f"compare {between}")
         problems = f"; {_count(len(self.problems), 'new validation problem')}" if self.problems else ""
         if not self.changes:
             return f"no change to the schedule {between}{problems}"
