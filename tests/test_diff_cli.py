@@ -361,3 +361,24 @@ def test_without_a_path_the_repository_calendar_files_are_compared_and_other_yam
     assert named.code == 1, named
     assert named.out.splitlines()[2:4] == ["**Validation problems (none new, the base has them too): 2**",
                                            "- docker-compose.yml:1:10: $.version: must be 1"], named
+
+
+def test_the_same_change_to_many_occurrences_of_a_repetition_is_one_item(repo: GitRepo) -> None:
+    daily = '  - {id: tip, at: "2026-12-10 08:15", to: [x], message: "Brew tip", repeat: {every: day, count: 5}}\n'
+    repo.commit("a daily tip", {"cal/posts.yaml": POSTS + daily})
+    base = repo.git("rev-parse", "HEAD")
+    repo.write({"cal/posts.yaml": POSTS + daily.replace("08:15", "08:30").replace("count: 5", "count: 6")})
+    done = diff(repo, "HEAD", "cal", "--format", "markdown")
+    assert done.out == (
+        f"**pushcal diff**: 6 deliveries changed (1 added, 5 retimed) between {base[:12]} and the working tree, 2026-11-30 to 2026-12-31\n"
+        "\n"
+        "#### Thu 2026-12-10\n"
+        "\n"
+        "- **08:30 CET** `tip` (5 occurrences, Thu 2026-12-10 to Mon 2026-12-14) → **x** (twitter): retimed\n"
+        "  - time: ~~08:15 CET~~ → **08:30 CET**\n"
+        "\n"
+        "#### Tue 2026-12-15\n"
+        "\n"
+        "- **08:30 CET** `tip@2026-12-15` → **x** (twitter): added\n"
+        "  - text: Brew tip\n"), done
+    assert len(json.loads(diff(repo, "HEAD", "cal", "--format", "json").out)["changes"]) == 6  # JSON keeps each

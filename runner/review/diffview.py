@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 from runner.review.changes import Change, What
 from runner.review.lines import PLAIN, Style, clock, details, target
 from runner.review.review import Review
+from runner.review.runs import Run, run_details, runs
 
 _RED, _GREEN, _YELLOW, _BOLD, _DIM, _OFF = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
 _COLOURED = Style(lambda t: f"{_RED}{t}{_OFF}", lambda t: f"{_GREEN}{t}{_OFF}")
@@ -65,23 +67,36 @@ def markdown(review: Review, limit: int = MARKDOWN_ITEMS) -> str:
         out.append(f"**Validation problems ({heading}): {len(review.problems)}**")
         out += [f"- {_escape(p.render())}" for p in review.problems]
         out.append("")
-    for when, changes in review.by_day():
+    folded = runs(review.changes, review.notes, review.rows)
+    days: dict[date, list[Run]] = {}
+    for run in folded:
+        days.setdefault(run.first.when.date(), []).append(run)
+    for when, day_runs in sorted(days.items()):
         if shown >= limit:
             break
         out += [f"#### {when:%a %Y-%m-%d}", ""]
-        for change in changes[:limit - shown]:
+        for run in day_runs[:limit - shown]:
             shown += 1
-            slot = change.slot
-            out.append(f"- **{clock(change.when)}** `{slot.occurrence.key}` → "
-                       f"**{_escape(slot.occurrence.account)}** ({slot.provider}): "
-                       f"{', '.join(str(w) for w in change.what)}")
-            out += [f"  - {label}: {line}" for label, line in details(change, _MD)]
-            out += [f"  - ledger: {_escape(line)}" for line in _ledger(review, change)]
+            out.append(_item(run))
+            out += [f"  - {label}: {line}" for label, line in run_details(run, _MD)]
+            out += [f"  - ledger: {_escape(line)}" for line in _ledger(review, run.first)]
         out.append("")
-    if shown < len(review.changes):
-        out.append(f"…and {len(review.changes) - shown} more; `pushcal diff --format json` lists "
+    if shown < len(folded):
+        out.append(f"…and {len(folded) - shown} more; `pushcal diff --format json` lists "
                    "every one.")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _item(run: Run) -> str:
+    """`- **09:00 CET** `key` → **account** (provider): what`, or for a run, its span."""
+    change, slot = run.first, run.first.slot
+    what = ", ".join(str(w) for w in change.what)
+    name = f"`{slot.occurrence.key}`"
+    if run.count > 1:
+        name = (f"`{slot.occurrence.entry}` ({run.count} occurrences, {change.when:%a %Y-%m-%d} to "
+                f"{run.last:%a %Y-%m-%d})")
+    return (f"- **{clock(change.when)}** {name} → **{_escape(slot.occurrence.account)}** "
+            f"({slot.provider}): {what}")
 
 
 def _ledger(review: Review, change: Change) -> list[str]:
