@@ -42,6 +42,25 @@ EXAMPLES = {
     "sandbox": _block(
         "pushcal sandbox",
         "pushcal sandbox --port 9000 --fail-rate 0.2 --fail-codes 503,timeout --seed 1"),
+    "diff": _block(
+        "pushcal diff                           # this branch against its upstream",
+        "pushcal diff main HEAD calendar/ --format markdown",
+        "pushcal diff --format github --state   # in CI, with the ledger's states"),
+    "agenda": _block(
+        "pushcal agenda calendar/",
+        "pushcal agenda calendar/ --from 2026-12-01 --to 2027-01-01 --account fernweh-x"),
+    "calendar": _block(
+        "pushcal calendar calendar/ --html schedule.html",
+        "pushcal calendar calendar/ --ics team.ics --title 'Fernweh social'"),
+    "schema": _block(
+        "pushcal schema > calendar.schema.json",
+        "pushcal schema | jq '.properties | keys'"),
+    "init": _block(
+        "pushcal init my-calendar",
+        "pushcal init .                         # here; existing files are kept"),
+    "ledger": _block(
+        "pushcal ledger copy ledger.sqlite postgresql://pushcal@db/pushcal",
+        "pushcal ledger copy postgresql://pushcal@db/pushcal backup.sqlite"),
     "run": _block(
         "pushcal run calendar/ --heartbeat /run/pushcal/heartbeat.json",
         "pushcal run calendar/ --rehearse --sandbox --from 2026-12-01 --until 2026-12-08",

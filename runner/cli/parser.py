@@ -103,13 +103,13 @@ def _reviews(sub: argparse._SubParsersAction[Parser]) -> None:
     _review(p, 90)
 
     p = sub.add_parser("agenda", help="one line per occurrence, grouped by day")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    _paths(p)
     p.add_argument("--account", action="append", metavar="NAME",
                    help="only this account (repeat for several)")
     _review(p, 30)
 
     p = sub.add_parser("calendar", help="write the schedule as an HTML page or an ICS feed")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    _paths(p)
     p.add_argument("--html", type=Path, metavar="FILE",
                    help="one self-contained HTML file: month and week views, no network")
     p.add_argument("--ics", type=Path, metavar="FILE", help="an RFC 5545 feed to subscribe to")
@@ -202,7 +202,8 @@ def build() -> Parser:
     _read_timeout(p)
 
     p = command(sub, "ledger", "work on a ledger itself: copy it elsewhere")
-    ledger_sub = p.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    ledger_sub = p.add_subparsers(dest="ledger_command", required=True, metavar="ACTION",
+                                  help="copy")
     copy = ledger_sub.add_parser("copy", help="copy every delivery and its history into an "
                                  "empty ledger (e.g. an SQLite file into PostgreSQL)")
     copy.add_argument("source", metavar="SRC", help="ledger file or postgresql:// URL")
@@ -239,7 +240,18 @@ def build() -> Parser:
                    help="how far ahead occurrences are loaded into the scheduler")
     _telling(p)
     _reviews(sub)
+    _teach(sub)
     return parser
+
+
+def _teach(sub: argparse._SubParsersAction[Parser]) -> None:
+    """Every command gets a description, its examples and shown defaults, however it was
+    added (the review commands add themselves)."""
+    summaries = {action.dest: action.help for action in sub._choices_actions}
+    for name, p in sub.choices.items():
+        p.description = p.description or (summaries.get(name) or name).capitalize() + "."
+        p.epilog = p.epilog or EXAMPLES.get(name)
+        p.formatter_class = _Help
 
 
 def _telling(p: argparse.ArgumentParser) -> None:

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _summary(daemon: Daemon, now: datetime, until: datetime | None, interrupted: bool) -> str:
     """The rehearsal's last line: how far it got on virtual time and what this run did."""
     counts = daemon.this_run()
-    done = output.counts_line(counts) if counts else "nothing fell due"
+    done = output.counts_line(counts) if counts else "this run recorded nothing"
     if interrupted:
         return (f"rehearsal interrupted at {utc_text(now)} (virtual), before "
                 f"{utc_text(until) if until else 'its end'}: {done}")

@@ -70,6 +70,7 @@ class Daemon:
         self._scheduler: AsyncIOScheduler | None = None
         self.started: datetime | None = None  # on the daemon's clock, when run() began
         self.stopped_by: str | None = None  # the signal's name, when one stopped it
+        self._snapshot: dict[Pair, tuple[object, ...]] | None = None  # rows at start
 
     async def run(self) -> int:
         """Run until SIGTERM/SIGINT (or `until`); return the exit code. A ledger that
@@ -78,6 +79,7 @@ class Daemon:
         self._signals(loop)  # first: a signal during start-up must not kill the daemon
         raise_open_files_limit()
         self.started = self.clock.now()
+        self._snapshot = {(row.key, row.account): _mark(row) for row in self.ledger.rows()}
         for row in self.ledger.recover():
             self.report("recovered", row)
         self.ledger.announce(self.calendar.digest, self.commit)
@@ -124,11 +126,11 @@ class Daemon:
         return 0
 
     def this_run(self) -> dict[str, int]:
-        """What this run recorded, per state: rows it claimed or settled since it started."""
-        started = self.started or self.clock.now()
+        """What this run recorded, per state: the rows it added or changed since it started
+        (compared with a snapshot, not by time: a rehearsal may replay a window's times)."""
+        before = self._snapshot or {}
         counts = Counter(str(row.state) for row in self.ledger.rows()
-                         if max(filter(None, (row.claimed, row.finished)), default=row.scheduled)
-                         >= started)
+                         if before.get((row.key, row.account)) != _mark(row))
         return dict(sorted(counts.items()))
 
     def _next_firing(self) -> dict[str, object]:
@@ -378,6 +380,11 @@ class Daemon:
                  http_status=row.http_status,
                  info=row.info if row.state is not State.SENT else None,
                  next_attempt=row.next_attempt)
+
+
+def _mark(row: Row) -> tuple[object, ...]:
+    """What changes in a row when a run touches it."""
+    return (row.state, row.attempts, row.finished, row.info)
 
 
 def _job_id(due: datetime) -> str:
