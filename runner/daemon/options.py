@@ -19,7 +19,9 @@ class DaemonOptions:
     lookback: timedelta = timedelta(days=7)  # how far back a start looks for what fell due
     until: datetime | None = None  # stop here (rehearsals); None: run until signalled
     shutdown_timeout: float = 30.0  # real seconds in-flight sends may finish at shutdown
-    watch_interval: float = 0.2  # real seconds between looks at the calendar files
+    # real seconds an edit must settle before it is reloaded (and, where the file system
+    # gives no events, between polls)
+    watch_interval: float = 0.2
     heartbeat: Path | None = None
     heartbeat_every: float = 5.0  # real seconds
     # Beside the ledger: the daemon's health (failing tasks) for `status --check`.

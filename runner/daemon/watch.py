@@ -1,26 +1,44 @@
-"""Notice calendar edits: poll the files' sizes and times, debounce, then call back.
+"""Notice calendar edits: the kernel says when files change (inotify), we compare and call back.
 
-Polling a few dozen `stat` calls a second costs nothing and needs no extra dependency;
-it also sees files added to or removed from a calendar directory.
+Polling every file's size and time five times a second cost half a core at 2,000 files, to
+see nothing. `watchfiles` (Rust, inotify on Linux) blocks in a thread until something under
+the calendar's folders changes, so an idle daemon does no work; its events are only a hint:
+what counts is the (file, mtime, size) snapshot, taken again after each batch of events and
+compared with the last. A slow safety look every `SAFETY_S` seconds also catches what a file system
+never reports (some network mounts). Where the kernel refuses more watches, or
+`WATCHFILES_FORCE_POLLING` is set, watchfiles polls instead (in Rust, every `interval`); its
+polling compares whole-second times, so a second write within the same second as the one
+before is left to the safety look.
+
+The only user of watchfiles.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from pathlib import Path
 
-from runner.calendar.files import find_calendar_files
+import watchfiles
+
+from runner.calendar.files import SUFFIXES, find_calendar_files
 from runner.errors import PushcalError
 
 Snapshot = frozenset[tuple[str, int, int]]
+SAFETY_S = 30.0  # seconds between looks that do not wait for an event
 
 
 class Watcher:
+    """`run(on_change)` calls back once per settled change of the calendar's files."""
+
     def __init__(self, paths: Sequence[str], *, interval: float = 1.0,
-                 settle: float = 0.5) -> None:
+                 settle: float = 0.5, polling: bool | None = None,
+                 safety: float = SAFETY_S) -> None:
         self.paths, self.interval, self.settle = list(paths), interval, settle
+        self.safety = safety  # seconds between looks that wait for no event
+        self.polling = polling  # None: inotify, unless WATCHFILES_FORCE_POLLING is set
 
     def snapshot(self) -> Snapshot:
         """(file, mtime_ns, size) of every calendar file now; empty if none can be found."""
@@ -41,15 +59,55 @@ class Watcher:
         """Call `on_change("file change")` once per settled change, forever."""
         last = await asyncio.to_thread(self.snapshot)
         while True:
-            await asyncio.sleep(self.interval)
-            now = await asyncio.to_thread(self.snapshot)
-            if now == last:
+            roots = _roots(self.paths)
+            if not roots:  # nothing to watch (yet): look every interval
+                await asyncio.sleep(self.interval)
+                last = await self._compare(last, on_change)
                 continue
-            while True:  # wait until the editor or `git checkout` has finished writing
-                await asyncio.sleep(self.settle)
-                settled = await asyncio.to_thread(self.snapshot)
-                if settled == now:
-                    break
-                now = settled
-            last = now
+            try:
+                async with contextlib.aclosing(self._events(roots)) as events:
+                    async for _ in events:
+                        last = await self._compare(last, on_change)
+                        if _roots(self.paths) != roots:
+                            break  # a folder was replaced: watch the new one
+            except OSError:
+                if self.polling:
+                    raise
+                self.polling = True  # e.g. the kernel's inotify watch limit: poll instead
+
+    async def _compare(self, last: Snapshot, on_change: Callable[[str], Awaitable[object]]
+                       ) -> Snapshot:
+        now = await asyncio.to_thread(self.snapshot)
+        if now != last:
             await on_change("file change")
+        return now
+
+    def _events(self, roots: Roots) -> AsyncGenerator[set[tuple[watchfiles.Change, str]], None]:
+        """Batches of relevant changes, and an empty batch every `safety` s without any."""
+        explicit = {os.path.abspath(p) for p in self.paths}
+
+        def relevant(change: watchfiles.Change, path: str) -> bool:
+            # A calendar file by its suffix or its name on the command line, or a folder.
+            return (path.endswith(SUFFIXES) or os.path.abspath(path) in explicit
+                    or os.path.isdir(path))
+
+        return watchfiles.awatch(
+            *(path for path, _ in roots), watch_filter=relevant,
+            debounce=max(1, int(self.settle * 1000)), step=50,
+            rust_timeout=max(1, int(self.safety * 1000)), yield_on_timeout=True,
+            force_polling=self.polling, poll_delay_ms=max(1, int(self.interval * 1000)),
+            recursive=any(os.path.isdir(p) for p in self.paths), ignore_permission_denied=True)
+
+
+Roots = frozenset[tuple[str, int]]
+
+
+def _roots(paths: Sequence[str]) -> Roots:
+    """The folders to watch (a file's own folder: editors replace files by renaming), each
+    with its inode, so a folder deleted and made again is noticed."""
+    found = set()
+    for path in paths:
+        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+        with contextlib.suppress(OSError):
+            found.add((folder, os.stat(folder).st_ino))
+    return frozenset(found)
