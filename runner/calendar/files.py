@@ -159,7 +159,7 @@ def _directory(root: pathlib.Path, problems: list[Problem]) -> list[pathlib.Path
 
 
 def _find(paths: Sequence[str]) -> tuple[list[tuple[pathlib.Path, str]], list[Problem]]:
-    found: dict[pathlib.Path, tuple[pathlib.Path, str]] = {}
+    found: dict[object, tuple[pathlib.Path, str]] = {}
     problems: list[Problem] = []
     for argument in paths:
         path = pathlib.Path(argument)
@@ -174,8 +174,18 @@ def _find(paths: Sequence[str]) -> tuple[list[tuple[pathlib.Path, str]], list[Pr
             files = []
             problems.append(Problem(argument, message="no such file or directory"))
         for file in files:  # a file named twice, or inside a named folder, is loaded once
-            found.setdefault(file[0].resolve(), file)
+            found.setdefault(_identity(file[0]), file)
     return list(found.values()), problems
+
+
+def _identity(path: pathlib.Path) -> object:
+    """What makes two names one file: its device and inode (one `stat`, where resolving the
+    name walks every folder above it: the daemon's watcher asks for 2,000 files at a time)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return path.resolve()
+    return (info.st_dev, info.st_ino)
 
 
 def files_and_problems(paths: Sequence[str]) -> tuple[list[tuple[pathlib.Path, str]], list[Problem]]:
