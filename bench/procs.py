@@ -28,6 +28,9 @@ from harness import REPO, Broken
 from runner.sandbox import SANDBOX_PRIVATE_KEY, SANDBOX_PUBLIC_KEY
 
 PYTHON = sys.executable
+# An installed pushcal has its bytecode cached; without it every process compiles every
+# module first, which is no figure of ours. Children may write the caches, then reuse them.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 PUSHCAL = [PYTHON, "-m", "runner"]
 _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -58,6 +58,17 @@ def _startup(figures: dict[str, Any]) -> None:
     assert all(wall > 0 for wall in figures["best_wall_s"].values())
 
 
+def _idle(figures: dict[str, Any]) -> None:
+    assert figures["files"] == 50 and figures["idle_s"] >= 5
+    assert figures["cpu_s"] >= 0 and figures["entries_changed"] == 1
+
+
+def _ledger_scale(figures: dict[str, Any]) -> None:
+    assert figures["rows"] == 20_000
+    assert figures["lines"]["pushcal history --entry e0020"] == 500
+    assert figures["best_wall_s"]["pushcal run: launch -> started"] > 0
+
+
 def _scale(figures: dict[str, Any]) -> None:
     assert figures["occurrences"] >= 2000
     assert figures["jobs"] > 0
@@ -79,7 +90,8 @@ def _alert_load(figures: dict[str, Any]) -> None:
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "validate": _validate, "send_throughput": _send, "fire_precision": _fire, "burst": _burst,
     "scale": _scale, "diff": _diff, "wide_burst": _wide_burst,
-    "startup": _startup, "alert_load": _alert_load,
+    "startup": _startup, "alert_load": _alert_load, "idle": _idle,
+    "ledger_scale": _ledger_scale,
 }
 
 
