@@ -381,6 +381,17 @@ def test_rows_filter_and_sort(ledger: Ledger) -> None:
     assert ledger.keys_in([]) == set()
 
 
+def test_keys_in_can_ask_about_some_keys_only(ledger: Ledger) -> None:
+    keys = [f"post-{n:04d}" for n in range(1200)]  # more than one chunk of lookups
+    ledger.claim_many([ClaimRequest(k, k, "acme-x", DUE, ENDPOINT, "h", None) for k in keys])
+    for key in keys[::2]:
+        ledger.finish(key, "acme-x", State.SENT)
+    asked = [*keys[:700], "never-claimed"]
+    assert ledger.keys_in([State.SENT], keys=asked) == {(k, "acme-x") for k in keys[:700:2]}
+    assert ledger.keys_in([State.SENDING], keys=[]) == set()
+    assert len(ledger.keys_in([State.SENDING], keys=keys)) == 600
+
+
 def test_history_keeps_every_change_of_a_row(ledger: Ledger, clock: Clock) -> None:
     claim(ledger)
     clock.advance(1)

@@ -67,7 +67,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.rehearse:
             log("rehearsing", virtual_from=start, until=until, speed=args.speed,
                 note="virtual time: every moment in this log is on the rehearsal's clock")
-        recorded = {key for key, _ in ledger.keys_in(set(State))}
+        one_offs = [e.id for e in cal.entries.values() if e.repeat is None]  # key = id
+        recorded = {key for key, _ in ledger.keys_in(set(State), keys=one_offs)}
         for past in past_one_offs(cal, clock.now() - options.lookback, recorded):
             log("past-one-off", entry=past.entry.id, due=past.due,
                 note="before the daemon looks back, never sent: it will not be sent on its own; "

@@ -56,7 +56,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 print("waiting for OneAll's result:", file=ctx.out)
             for row in waiting:
                 print("  " + output.row_line(row, tz, tint), file=ctx.out)
-            done = ledger.keys_in(set(State))
+            if cal is not None:  # only the keys of the next firings, not the whole history
+                soon = {o.key for o in expand(cal, now, now + timedelta(days=NEXT_DAYS))}
+                done = ledger.keys_in(set(State), keys=soon)
             running = ledger.daemon_running()
         if isinstance(args.state, DatabaseUrl):
             with wiring.existing_ledger(args.state, ctx, "") as shared:

@@ -85,10 +85,12 @@ class Horizon:
 
 
 def unsettled(calendar: Calendar, start: datetime, end: datetime,
-              settled: Collection[Pair]) -> Wanted:
-    """The occurrences in the window that the ledger has not settled."""
-    return {(o.key, o.account): o for o in expand(calendar, start, end)
-            if (o.key, o.account) not in settled}
+              settled: Callable[[Collection[str]], Collection[Pair]]) -> Wanted:
+    """The occurrences in the window that the ledger has not settled; `settled(keys)` says
+    which (key, account) pairs of those keys it has."""
+    found = expand(calendar, start, end)
+    done = settled({o.key for o in found}) if found else set()
+    return {(o.key, o.account): o for o in found if (o.key, o.account) not in done}
 
 
 def changed_entries(before: Calendar, after: Calendar) -> set[str]:

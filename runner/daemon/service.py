@@ -279,7 +279,7 @@ class Daemon:
 
     def _unsettled(self, calendar: Calendar, start: datetime, end: datetime) -> Wanted:
         """The occurrences in the window that the ledger has not settled (thread-safe)."""
-        return unsettled(calendar, start, end, self.ledger.keys_in(SETTLED))
+        return unsettled(calendar, start, end, lambda keys: self.ledger.keys_in(SETTLED, keys=keys))
 
     def _is_settled(self, key: str, account: str) -> bool:
         row = self.ledger.get(key, account)
@@ -322,7 +322,8 @@ class Daemon:
                                               for o in occurrences(before)}
         candidates = [o for o in occurrences(self.calendar)
                       if (o.key, o.account, o.due) not in known]
-        settled = self.ledger.keys_in(SETTLED) if candidates else set()
+        settled = self.ledger.keys_in(SETTLED, keys={o.key for o in candidates}) if candidates \
+            else set()
         late = [o for o in candidates if (o.key, o.account) not in settled]
         for occ in late:
             self.workers.put(Job(occ))

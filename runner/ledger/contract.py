@@ -226,8 +226,10 @@ class Ledger(Protocol):
     def counts(self) -> dict[State, int]:
         """How many rows are in each state (every state present, zeros included)."""
 
-    def keys_in(self, states: Collection[State]) -> set[tuple[str, str]]:
-        """The (key, account) pairs of rows in these states."""
+    def keys_in(self, states: Collection[State], *,
+                keys: Collection[str] | None = None) -> set[tuple[str, str]]:
+        """The (key, account) pairs of rows in these states; with `keys`, of those keys only
+        (the daemon asks about its window, not about years of history)."""
 
     def last_activity(self) -> datetime | None:
         """The latest moment anything was recorded (a start looks back at least to it)."""

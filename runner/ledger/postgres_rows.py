@@ -112,11 +112,18 @@ class PostgresReads:
                 result[State(state)] = count
         return result
 
-    def keys_in(self, states: Collection[State]) -> set[tuple[str, str]]:
-        """The (key, account) pairs of rows in these states."""
+    def keys_in(self, states: Collection[State], *,
+                keys: Collection[str] | None = None) -> set[tuple[str, str]]:
+        """The (key, account) pairs of rows in these states; with `keys`, of those keys only
+        (one array parameter, looked up by the primary key)."""
+        values = [state.value for state in states]
         with self._read() as conn:
-            found = conn.execute("SELECT key, account FROM deliveries WHERE state = ANY(%s)",
-                                 ([state.value for state in states],))
+            if keys is None:
+                found = conn.execute("SELECT key, account FROM deliveries WHERE state = ANY(%s)",
+                                     (values,))
+            else:
+                found = conn.execute("SELECT key, account FROM deliveries WHERE state = ANY(%s)"
+                                     " AND key = ANY(%s)", (values, sorted(set(keys))))
             return {(key, account) for key, account in found}
 
     def history(self, *, key: str | None = None, account: str | None = None,

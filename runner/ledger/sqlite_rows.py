@@ -27,6 +27,9 @@ _COLUMNS = (
 )
 
 
+_CHUNK = 500  # keys per query: well under SQLite's limit on parameters
+
+
 def stamp(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds, so stored times sort as text."""
     if moment.utcoffset() is None:
@@ -119,12 +122,22 @@ class SqliteReads:
                 result[State(state)] = count
         return result
 
-    def keys_in(self, states: Collection[State]) -> set[tuple[str, str]]:
-        """The (key, account) pairs of rows in these states."""
+    def keys_in(self, states: Collection[State], *,
+                keys: Collection[str] | None = None) -> set[tuple[str, str]]:
+        """The (key, account) pairs of rows in these states; with `keys`, of those keys only,
+        looked up by the primary key in chunks (a million rows are never all read)."""
         clause, params = _in(states)
+        query = f"SELECT key, account FROM deliveries WHERE {clause}"
+        found: set[tuple[str, str]] = set()
         with self._read() as conn:
-            cursor = conn.execute(f"SELECT key, account FROM deliveries WHERE {clause}", params)
-            return {(key, account) for key, account in cursor}
+            if keys is None:
+                return {(key, account) for key, account in conn.execute(query, params)}
+            wanted = sorted(set(keys))
+            for at in range(0, len(wanted), _CHUNK):
+                chunk = wanted[at:at + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                found.update(conn.execute(f"{query} AND key IN ({marks})", [*params, *chunk]))
+        return found
 
     def last_activity(self) -> datetime | None:
         """The latest moment anything was recorded, or None for an empty ledger."""
