@@ -33,8 +33,9 @@ from procs import PUSHCAL, PYTHON, DaemonProcess, SandboxProcess, peak_rss_mb, r
 from runner.calendar import build, expansion, load, schema
 from runner.calendar import files as source
 
-START_S, RSS_MB, RELOAD_S = 10.0, 500.0, 2.0
-HORIZON_H = 24 * 400
+START_S, RSS_MB, RELOAD_S, VIEW_S = 10.0, 500.0, 2.0, 2.0
+HORIZON_H = 24 * 400  # the generated occurrences lie within it
+RUN_HORIZON_H = 8760  # the longest horizon `pushcal run` takes: most of them are scheduled
 _ONE_OFF = re.compile(r'^  - id: (f\d+)\n    at: "([^"]+)"\n    to:', re.MULTILINE)
 
 
@@ -53,10 +54,11 @@ def move_one_entry(path: Path) -> str:
 
 
 def daemon_run(work: Path, sandbox: SandboxProcess, folder: Path, paths: list[Path],
-               argv_prefix: list[str] | None = None) -> dict[str, Any]:
+               argv_prefix: list[str] | None = None,
+               horizon_hours: float = RUN_HORIZON_H) -> dict[str, Any]:
     """Start, measure start-up and memory, move one entry, measure the reload, stop."""
     daemon = DaemonProcess([folder], work / "ledger.sqlite", sandbox.env(),
-                           horizon_hours=HORIZON_H, prefix=argv_prefix).start()
+                           horizon_hours=horizon_hours, prefix=argv_prefix).start()
     try:
         started, event = daemon.wait_for("started", 300)
         rss_started = peak_rss_mb(daemon.pid)
@@ -79,10 +81,22 @@ def daemon_run(work: Path, sandbox: SandboxProcess, folder: Path, paths: list[Pa
 
 
 def count_occurrences(folder: Path) -> int:
-    """Occurrences the daemon will schedule, by the library's own expansion."""
+    """Occurrences the calendar has within 400 days, by the library's own expansion."""
     cal = load([str(folder)])
     now = datetime.now(UTC)
     return len(expansion.expand(cal, now, now + timedelta(hours=HORIZON_H)))
+
+
+def week_views(folder: Path, start: datetime) -> dict[str, float]:
+    """Wall seconds of `plan` and `agenda` for the calendar's first busy week."""
+    window = ["--from", f"{start:%Y-%m-%dT%H:%M}Z", "--to", f"{start + timedelta(days=7):%Y-%m-%dT%H:%M}Z"]
+    found = {}
+    for view in ("plan", "agenda"):
+        done = run_timed([*PUSHCAL, view, str(folder), *window])
+        if done.returncode != 0:
+            raise Broken(f"pushcal {view} exited {done.returncode}: {done.stderr[-300:]}")
+        found[f"pushcal {view}, one week"] = done.wall
+    return found
 
 
 def phases(folder: Path) -> list[tuple[str, float]]:
@@ -123,11 +137,11 @@ def profile(work: Path, sandbox: SandboxProcess, folder: Path, paths: list[Path]
 
 def run(args: argparse.Namespace) -> Result:
     """Generate, check the count, take the validate baseline, measure the daemon."""
-    target, files = (2_000, 5) if args.small else (100_000, 40)
+    target, files = (2_000, 5) if args.small else (args.occurrences, args.files)
     result = Result("scale")
     with harness.workdir("scale", args.keep) as work, SandboxProcess(work) as sandbox:
         start = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=2)
-        cals, made = mixgen.future(target, files, start)
+        cals, made = mixgen.future(target, files, start, recurring=args.recurring)
         folder = work / "calendar"
         paths = calgen.write(folder, cals)
         occurrences = count_occurrences(folder)
@@ -138,31 +152,46 @@ def run(args: argparse.Namespace) -> Result:
         if any(v.returncode != 0 for v in validate):
             raise Broken(f"pushcal validate failed: {validate[0].stdout[-500:]}")
         base = min(v.wall for v in validate)
-        found = daemon_run(work, sandbox, folder, paths)
+        views = week_views(folder, start)
+        found = daemon_run(work, sandbox, folder, paths, horizon_hours=args.horizon)
         if sandbox.received():
             raise Broken("something was sent during the run; the calendar must lie in the future")
         print(f"{occurrences} occurrences of {found['entries']} entries in {files} files "
-              f"({size / 1e6:.1f} MB), {found['jobs']} scheduler jobs, horizon {HORIZON_H} h")
+              f"({size / 1e6:.1f} MB), {found['jobs']} scheduler jobs, horizon {args.horizon:g} h")
         rows = [("pushcal validate (baseline)", base, "-", 1.0),
                 ("run: launch -> started", found["start_s"], found["rss_at_start_mb"],
                  found["start_s"] / base),
                 ("run: edit -> reloaded", found["reload_s"], found["peak_rss_mb"],
-                 found["reload_s"] / base)]
+                 found["reload_s"] / base),
+                *((name, wall, "-", wall / base) for name, wall in views.items())]
         print(harness.table(("step", "seconds", "peak RSS MB", "x validate"), rows))
         result.figures = {"occurrences": occurrences, "files": files, "bytes": size,
-                          "validate_s": base, **found}
+                          "validate_s": base, "views_s": views, **found}
         result.target(f"started within {START_S:g} s (got {found['start_s']:.2f} s)",
                       found["start_s"] <= START_S)
         result.target(f"peak RSS <= {RSS_MB:g} MB (got {found['peak_rss_mb']:.0f} MB)",
                       found["peak_rss_mb"] <= RSS_MB)
         result.target(f"reloaded within {RELOAD_S:g} s of the edit (got {found['reload_s']:.2f} s)",
                       found["reload_s"] <= RELOAD_S)
-        if args.profile or not result.passed:
+        for name, wall in views.items():
+            result.target(f"{name} within {VIEW_S:g} s (got {wall:.2f} s)", wall <= VIEW_S)
+        if args.profile or (not result.passed and not args.no_profile):
             profile(work, sandbox, folder, paths)
+        elif not result.passed:
+            print("\nstages, in-process:")
+            print(harness.table(("stage", "seconds"), phases(folder)))
     return result
 
 
 if __name__ == "__main__":
     parser = harness.options(__doc__.split("\n")[0])
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the daemon")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="on a miss, time the stages only (a cProfile of a large run is slow)")
+    parser.add_argument("--occurrences", type=int, default=100_000)
+    parser.add_argument("--files", type=int, default=40)
+    parser.add_argument("--recurring", type=float, default=0.035,
+                        help="the share of entries that repeat (40 times each)")
+    parser.add_argument("--horizon", type=float, default=RUN_HORIZON_H, metavar="HOURS",
+                        help="the daemon's horizon (default: a year, the longest it takes)")
     sys.exit(harness.main(run, parser))
