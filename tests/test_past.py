@@ -52,6 +52,15 @@ def test_plan_says_what_is_not_in_it(pushcal: RunPushcal, cal: Path) -> None:
         "on it)"), run
 
 
+def test_agenda_says_what_is_not_in_it(pushcal: RunPushcal, cal: Path) -> None:
+    run = pushcal(["agenda", str(cal)])
+    assert run.code == 0, run
+    assert run.out.splitlines()[-1] == (
+        "not in this agenda: launch was due 2025-12-01 09:00:00 CET (+01:00)  "
+        "2025-12-01T08:00:00.000Z, in the past, and is not recorded as sent: it will not be "
+        "sent on its own (if it already happened, set `enabled: false` on it)"), run
+
+
 def test_the_daemon_logs_it_at_start(cal: Path, tmp_path: Path) -> None:
     until = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     out, err = StringIO(), StringIO()
