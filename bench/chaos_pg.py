@@ -7,7 +7,9 @@ pushes with 503 or 429 (Retry-After). Every ~10 s a random daemon is SIGKILLed a
 at once (`--small`: one kill); PostgreSQL itself is restarted once, mid-run (not with
 `--small`). Grace is 1 h, so neither a kill nor the restart makes a post `missed`.
 
-At the end the sandbox's records are compared with the ledger (as in bench/chaos.py):
+Every daemon posts its alerts to a loopback collector (as in bench/chaos.py), and three
+posts are already hours past their grace (`missed`). At the end the sandbox's records are
+compared with the ledger (bench/chaos.py's tally, alerts included):
 duplicates, posts lost without a record, `sent` rows without a created post, every
 `unknown` traced to a kill or the restart; and how late each post arrived after its time,
 against the 2 s bar, for posts due while a daemon lived.
@@ -26,7 +28,6 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ import chaos
 import harness
 from harness import REPO, Broken, Result, percentile
 from procs import DaemonProcess, SandboxProcess
+from sinks import AlertSink
 
 sys.path.insert(0, str(REPO / "tests"))
 import pg_server
@@ -55,6 +57,7 @@ class Plan:
 FULL = Plan(posts=1000, span_s=60.0, accounts=50, daemons=3, kill_every_s=10.0, restart_db=True)
 SMALL = Plan(posts=40, span_s=8.0, accounts=6, daemons=2, kill_every_s=0.0, restart_db=False,
              lead_s=4.0, settle_s=40.0)
+STALE = 3  # posts already hours past their grace at the start: `missed`, and alerted
 FAULTS = {"latency_ms": 20.0, "fail_rate": 0.15, "fail_codes": ["503", "503", "429"],
           "keep_alive": False}
 
@@ -90,30 +93,38 @@ class Fleet:
         return codes
 
     def named(self, name: str) -> list[dict[str, Any]]:
-        return [e for daemon in self.finished for e in daemon.named(name)]
+        # A dead peer's claim is reaped by a survivor, by its beat ("recovered") or by its
+        # sweep ("orphaned"), whichever looks first: both are the kill's (or cut's) record.
+        names = ("recovered", "orphaned") if name == "recovered" else (name,)
+        return [e for daemon in self.finished for n in names for e in daemon.named(n)]
+
+
+def tally_plan(plan: Plan, kills: int) -> chaos.Plan:
+    """The shape bench/chaos.py's calendar and tally take."""
+    return chaos.Plan(posts=plan.posts, span_s=plan.span_s, accounts=plan.accounts, kills=kills,
+                      lead_s=plan.lead_s, settle_s=plan.settle_s, hang_s=0, refuse_s=0,
+                      stale=STALE)
 
 
 def unleash(plan: Plan, work: Path, url: str, server: pg_server.Server, sandbox: SandboxProcess,
-            rng: random.Random) -> tuple[Fleet, list[float], float | None]:
-    times = sorted(time.time() + plan.lead_s + round(rng.uniform(0, plan.span_s), 3)
-                   for _ in range(plan.posts))
-    cal = calgen.text_posts(calgen.accounts(plan.accounts),
-                            [datetime.fromtimestamp(t, UTC) for t in times], "chaos")
-    cal.grace = "1h"
-    paths = calgen.write(work / "calendar", [cal])
-    fleet = Fleet(paths, url, sandbox.env(), plan.daemons)
+            rng: random.Random, sink: AlertSink) -> tuple[Fleet, float | None]:
+    first = time.time() + plan.lead_s
+    paths, last = chaos.write_calendar(work / "calendar", tally_plan(plan, 0), rng)
+    env = {**sandbox.env(), "PUSHCAL_NOTIFY_JSON": sink.url,
+           "PUSHCAL_NOTIFY_SECRET": chaos.NOTIFY_SECRET}
+    fleet = Fleet(paths, url, env, plan.daemons)
     for daemon in fleet.current:
         daemon.wait_for("started", 60)
     moments: list[tuple[float, str]] = []
     if plan.kill_every_s:
-        at = times[0] - 2.0
-        while at < times[-1] + 2.0:
+        at = first - 2.0
+        while at < last + 2.0:
             at += rng.uniform(0.7, 1.3) * plan.kill_every_s
             moments.append((at, "kill"))
     else:
-        moments.append((times[0] + plan.span_s / 2, "kill"))
+        moments.append((first + plan.span_s / 2, "kill"))
     if plan.restart_db:
-        moments.append((times[0] + plan.span_s * 0.45, "restart"))
+        moments.append((first + plan.span_s * 0.45, "restart"))
     restarted = None
     for moment, what in sorted(moments):
         time.sleep(max(0.0, moment - time.time()))
@@ -122,14 +133,14 @@ def unleash(plan: Plan, work: Path, url: str, server: pg_server.Server, sandbox:
         else:
             restarted = time.time()
             server.restart()
-    deadline = times[-1] + plan.settle_s
-    while time.time() < deadline and not (time.time() > times[-1] and
-                                          chaos.settled(url, plan.posts)):  # type: ignore[arg-type]
+    deadline = last + plan.settle_s
+    while time.time() < deadline and not (time.time() > last and
+                                          chaos.settled(url, plan.posts + STALE)):  # type: ignore[arg-type]
         time.sleep(0.5)
     codes = fleet.stop(work)
     if any(codes):
         raise Broken(f"daemons exited {codes} on SIGTERM")
-    return fleet, times, restarted
+    return fleet, restarted
 
 
 def arrival(records: list[dict[str, Any]], due: dict[str, float]) -> dict[str, float]:
@@ -149,19 +160,22 @@ def run(args: argparse.Namespace) -> Result:
     server = pg_server.launch()
     try:
         url = server.new_database()
-        with harness.workdir("chaos_pg", args.keep) as work, SandboxProcess(work) as sandbox:
+        with (harness.workdir("chaos_pg", args.keep) as work, SandboxProcess(work) as sandbox,
+              AlertSink(secret=chaos.NOTIFY_SECRET.encode()) as sink):
             chaos.set_faults(sandbox.url, {**FAULTS, "seed": args.seed})
-            fleet, times, restarted = unleash(plan, work, url, server, sandbox, rng)
+            fleet, restarted = unleash(plan, work, url, server, sandbox, rng, sink)
             chaos.set_faults(sandbox.url, {})
             records = chaos.received(sandbox.url)
-            kills = len(fleet.kills)
-            tally_plan = chaos.Plan(posts=plan.posts, span_s=plan.span_s, accounts=plan.accounts,
-                                    kills=kills, lead_s=plan.lead_s, settle_s=plan.settle_s,
-                                    hang_s=0, refuse_s=0)
-            figures = chaos.tally(url, records, fleet, tally_plan)  # type: ignore[arg-type]
+            shape = tally_plan(plan, len(fleet.kills))
+            figures = chaos.tally(url, records, fleet, shape)  # type: ignore[arg-type]
+            figures["alerting"] = chaos.alert_tally(
+                url, sink, [sandbox.env()["ONEALL_PRIVATE_KEY"], chaos.NOTIFY_SECRET,  # type: ignore[arg-type]
+                            pg_server.PASSWORD])
+            due = {row["entry"]: chaos._at(row["scheduled"])
+                   for row in chaos.ledger_rows(url)  # type: ignore[arg-type]
+                   if row["entry"].startswith("chaos-")}
     finally:
         server.cleanup()
-    due = {f"chaos-{i:05d}": t for i, t in enumerate(times)}
     late = arrival(records, due)
     first_try = {calgen.entry_id(r) for r in records if r["created"] and r["fault"] is None}
     retried = {calgen.entry_id(r) for r in records if r["fault"] in ("503", "429")}

@@ -29,6 +29,9 @@ def test_two_daemons_on_one_database_post_each_once_through_a_kill(tmp_path: Pat
     figures = json.loads(report.read_text())["figures"]
     assert (figures["kills"], figures["daemons"], figures["daemons_at_once"]) == (1, 3, 2), shown
     assert sum(figures["states"].values()) == figures["posts"] == 40, shown
+    assert figures["stale_states"] == {"missed": 3}, shown
+    assert figures["alerting"]["rows_never_alerted"] == [], shown
+    assert figures["alerting"]["bodies_with_a_key"] == 0, shown
     assert figures["duplicates"] == figures["entries_created_twice"] == 0, shown
     assert figures["lost_without_record"] == [], shown
     assert figures["sent_without_a_created_id"] == [], shown

@@ -150,7 +150,8 @@ class Workers:
             # occurrence is looked at again once the ledger is back.
             occ = job.occurrence
             self._log("deferred", entry=occ.entry, key=occ.key, account=occ.account,
-                      reason="the ledger is unavailable")
+                      reason="the ledger is unavailable: a claim it made is reaped as unknown,"
+                             " anything else is looked at again once it is back")
             return
         if error is not None:
             self._crashed(job.occurrence, error)
