@@ -48,13 +48,18 @@ def test_events_become_counters_and_histograms_with_prometheus_names(tmp_path: P
         metrics("reloaded", {"entries": 2})
         metrics("reload-rejected", {"problems": 1})
         metrics("ledger-lost", {"error": "connection refused"})
+        metrics("concluded", {"state": "sent", "account": "acme-x"})
+        metrics("callback-refused", {"reason": "no delivery has this token"})
+        metrics("callback-refused", {"reason": "replayed: the delivery is already sent"})
         with SqliteLedger(tmp_path / "l.sqlite", clock=lambda: datetime.now(UTC)) as ledger:
             metrics.present.ledger = ledger
             samples = scrape(port)
     finally:
         stop()
     assert value(samples, "pushcal_deliveries_total", state="sent", account="acme-x",
-                 provider="twitter") == 2
+                 provider="twitter") == 3  # two delivered, one concluded by its callback
+    for result, count in (("concluded", 1), ("forged", 1), ("replayed", 1)):
+        assert value(samples, "pushcal_callbacks_total", result=result) == count
     assert value(samples, "pushcal_deliveries_total", state="failed", account="gone",
                  provider="unknown") == 1
     assert value(samples, "pushcal_deliveries_total", state="missed", account="acme-x",

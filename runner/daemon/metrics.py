@@ -64,6 +64,8 @@ class Metrics:
         self.oneall_errors = Counter("pushcal_oneall_errors",
                                      "OneAll replies that were not sent, by verdict and status",
                                      ["kind", "status"], registry=registry)
+        self.callbacks = Counter("pushcal_callbacks", "Callbacks received for async uploads",
+                                 ["result"], registry=registry)
         self.last_success = Gauge("pushcal_last_success_timestamp_seconds",
                                   "When a delivery last ended sent (Unix time)", registry=registry)
         registry.register(_Readings(self.present, self.ledger_errors))
@@ -79,6 +81,13 @@ class Metrics:
             late = fields.get("late_ms")
             if event == "delivered" and late is not None and fields.get("attempts") == 1:
                 self.lateness.observe(max(0.0, float(late) / 1000))
+        if event == "concluded":
+            self.callbacks.labels("timed-out" if fields.get("state") == "unknown"
+                                  else "concluded").inc()
+        elif event == "callback-refused":
+            reason = str(fields.get("reason", ""))
+            self.callbacks.labels("replayed" if reason.startswith("replayed") else
+                                  "invalid" if reason == "not a OneAll envelope" else "forged").inc()
         elif event in ("reloaded", "reload-rejected"):
             self.reloads.labels("accepted" if event == "reloaded" else "rejected").inc()
         elif event in _LEDGER_TROUBLE:
