@@ -193,3 +193,20 @@ def test_a_start_reminds_of_every_row_still_needing_a_person(tmp_path: Path) -> 
     assert (alert["kind"], alert["key"], alert["reason"]) == (
         "missed", "old", "still missed: missed: 3h late, grace 15m")
     assert alert["fix"] == "pushcal send cal.yaml old --account tw --force"
+
+
+def test_a_webhook_url_is_a_secret_the_log_never_shows(tmp_path: Path) -> None:
+    path = tmp_path / "cal.yaml"
+    path.write_text(calendar([post("old", stamp(datetime.now(UTC) - timedelta(hours=3)), ["tw"])]))
+    err = io.StringIO()
+    with receiving(status=404) as refusing:
+        hook = refusing.url + "/services/T0/B0/XXSECRETXX"
+        until = stamp(datetime.now(UTC) + timedelta(minutes=1))
+        code = main(["run", str(path), "--sandbox", "--rehearse", "--speed", "600", "--until", until,
+                     "--notify", hook, "--log-format", "json"],
+                    Context(env={}, out=io.StringIO(), err=err))
+        assert refusing.wait_for(1)
+    assert code == 0
+    assert '"event": "alert-failed", "target": "127.0.0.1", "attempts": 1, "reason": "HTTP 404"' \
+        in err.getvalue()
+    assert "XXSECRETXX" not in err.getvalue()
