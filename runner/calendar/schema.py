@@ -45,11 +45,40 @@ _FAST = FastCheck(calendar_schema)  # large calendars: a compiled check first
 
 
 @cache
-def _validator() -> jsonschema.Draft7Validator:
+def anchored(pattern: str) -> re.Pattern[str]:
+    r"""A schema pattern as the schema means it (ECMA-262): in Python `$` also matches
+    before a trailing newline, so `"20/h\n"` would pass `^...$` and then break whatever
+    reads the value. `\Z` is the end of the text and nothing else."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def matches(pattern: str, text: str) -> bool:
+    """True if `text` matches the schema `pattern`, anchored as the schema means it."""
+    return anchored(pattern).search(text) is not None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not matches(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    # Draft 7 counts 2.0 as an integer; the calendar's readers (interval, count, ...) use
+    # it as a count of things, so only a whole number written without a point is one.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+@cache
+def _validator() -> Any:
     # Resolving `$ref` for every value of every file is most of jsonschema's time; the
     # schema has no recursion, so inline its definitions once (same checks, same errors).
     schema = calendar_schema()
-    return jsonschema.Draft7Validator(_inline(schema, schema.get("definitions", {})))
+    strict = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft7Validator, {"pattern": _pattern},
+        type_checker=jsonschema.Draft7Validator.TYPE_CHECKER.redefine("integer", _is_integer))
+    return strict(_inline(schema, schema.get("definitions", {})))
 
 
 def _inline(node: Any, definitions: dict[str, Any]) -> Any:
@@ -201,7 +230,7 @@ def _close(word: str, options: list[str]) -> str:
 def _quote_it(text: str, schema: dict[str, Any]) -> str:
     """Quoting turns a number into text; say so only where that text would then be valid."""
     pattern = schema.get("pattern")
-    if pattern is None or re.search(pattern, text):
+    if pattern is None or matches(pattern, text):
         return f"quote it: '{text}'"
     return _example_hint(schema)
 
@@ -258,7 +287,7 @@ def _padded(text: str, pattern: str) -> str:
     fixed = f"{year}-{int(month):02}-{int(day):02}"
     if sep:
         fixed += f"{sep}{int(hour):02}:{minute}{rest}"
-    return f"did you mean '{fixed}'?" if fixed != text and re.search(pattern, fixed) else ""
+    return f"did you mean '{fixed}'?" if fixed != text and matches(pattern, fixed) else ""
 
 
 def _example_hint(schema: dict[str, Any]) -> str:

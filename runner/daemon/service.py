@@ -175,13 +175,20 @@ class Daemon:
         except PushcalError as error:
             failing["ledger"] = str(error)  # still beat: the supervisor must hear of it
             counts = {}
+        problem: Exception | None = None
         for path in (self.options.heartbeat, self.options.health):
-            if path is not None:
+            if path is None:
+                continue
+            try:  # each file on its own: one unwritable path must not silence the other
                 heartbeat.beat(path, clock=self.clock.now, last_fire=self.last_fire,
                                next_fire=self.jobs.next_due(), fired=self.fired,
                                attention=sum(counts.get(s, 0) for s in NEEDS_A_HUMAN),
                                backlog=self.workers.backlog(), failing=failing,
                                unrecorded=len(self.workers.unrecorded))
+            except OSError as error:
+                problem = error
+        if problem is not None:
+            raise problem
         if "ledger" in failing:
             raise PushcalError(failing["ledger"])
 
