@@ -87,6 +87,16 @@ def test_a_valid_calendar_validates_only_what_every_reader_accepts(tmp_path: Pat
     assert "accounts.tw.rate_limit" in result.out and "accounts.page.identity" in result.out
 
 
+def test_a_large_calendar_takes_the_same_view_of_a_whole_float(tmp_path: Path) -> None:
+    posts = [post(f"p{n}", "2030-01-01 09:00", ["tw"]) for n in range(400)]
+    posts.append(post("x", "2030-01-01 09:00", ["tw"],
+                      repeat={"every": "day", "interval": 2.0, "forever": True}))
+    path = tmp_path / "calendar.yaml"
+    path.write_text(calendar(posts))
+    result = run_pushcal(["validate", str(path)])
+    assert result.code == 1 and "expected a whole number, got the number 2.0" in result.out
+
+
 def test_a_sighup_during_start_up_does_not_kill_the_daemon(rig: Rig) -> None:
     # A calendar big enough that validating it takes a moment, and a SIGHUP right away.
     rig.write(calendar([post(f"p{n}", soon(3600 + n), ["tw"]) for n in range(1500)]))

@@ -33,7 +33,7 @@ class FastCheck:
         """True only if `data` surely satisfies the schema; False means "ask jsonschema"."""
         if isinstance(data, dict):
             self._seen += sum(len(v) for v in data.values() if isinstance(v, list | dict))
-        if self._seen < WORTH_IT:
+        if self._seen < WORTH_IT or _whole_float(data):
             return False
         try:
             _compiled(self._schema)(data)
@@ -47,3 +47,15 @@ def _compiled(schema: Callable[[], dict[str, Any]]) -> Callable[[Any], Any]:
     # A copy: compiling writes into the schema it is given, which others read as it is.
     check: Callable[[Any], Any] = fastjsonschema.compile(copy.deepcopy(schema()))
     return check
+
+
+def _whole_float(data: Any) -> bool:
+    """True if a number like 2.0 is anywhere in `data`: fastjsonschema counts it as an
+    integer, the calendar's schema does not (only jsonschema, told so, may answer)."""
+    if isinstance(data, float):
+        return data.is_integer()
+    if isinstance(data, dict):
+        return any(_whole_float(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_whole_float(v) for v in data)
+    return False
