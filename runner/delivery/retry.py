@@ -21,7 +21,7 @@ def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> flo
     than OneAll's Retry-After."""
     ceiling = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempts - 1))
     delay = rng.uniform(ceiling / 2, ceiling)
-    return max(delay, retry_after or 0.0)
+    return min(max(delay, retry_after or 0.0), 86400.0)  # a day at most, whoever asked
 
 
 def retry_deadline(occ: Occurrence, grace: timedelta) -> datetime:

@@ -23,6 +23,9 @@ from runner.oneall.credentials import Credentials
 from runner.oneall.wire import Reply, Verdict
 
 _SNIPPET = 200
+# Seconds: a Retry-After beyond a day is absurd (or hostile); a day is what we believe. The
+# retry window ends long before, so the row fails cleanly instead of overflowing a date.
+MAX_RETRY_AFTER = 86400.0
 _MAY_HAVE_POSTED = "the request may have been acted on"
 _NOT_SENT = "nothing was sent"
 
@@ -127,7 +130,7 @@ class Client:
                                                 extensions={_LANE: lane})
         except httpx.RequestError as exc:
             return self._scrubbed(self._transport_reply(exc))
-        return self._scrubbed(self._classify(response))
+        return self._scrubbed(self._classify(response, self._scrub_bytes(response.content)))
 
     async def pull(self, path: str) -> Reply:
         """GET a Pull API listing (`/pull/identities/<token>/...`), classified like `send`."""
@@ -157,9 +160,11 @@ class Client:
                                connect=self._connect_timeout, read=self._read_timeout)
         return Reply(verdict, None, info)
 
-    def _classify(self, response: httpx.Response) -> Reply:
+    def _classify(self, response: httpx.Response, content: bytes) -> Reply:
+        """`content` is the body with the keys already scrubbed out: before it is parsed,
+        cut to a snippet or stored, so no part of a key survives the cut."""
         status = response.status_code
-        envelope = _parse_envelope(response.content)
+        envelope = _parse_envelope(content)
         verdict = _verdict_for(status)
         data: Mapping[str, str] = {}
         if isinstance(envelope, str):
@@ -176,23 +181,34 @@ class Client:
     def _retry_after(self, response: httpx.Response) -> float | None:
         value = response.headers.get("Retry-After", "").strip()
         if value.isascii() and value.isdigit():
-            return float(value)
+            return min(float(value), MAX_RETRY_AFTER)  # float('9' * 400) is inf
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+            if when.tzinfo is None:  # RFC 9110 dates are GMT
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - self._clock()).total_seconds()
+        except (TypeError, ValueError, OverflowError):
             return None
-        if when.tzinfo is None:  # RFC 9110 dates are GMT
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - self._clock()).total_seconds())
+        return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+    def _scrub_bytes(self, raw: bytes) -> bytes:
+        for secret in self._secrets:
+            raw = raw.replace(secret.encode(), b"***")
+        return raw
 
     def _scrubbed(self, reply: Reply) -> Reply:
-        # Defence in depth: exception texts and server echoes must not leak the keys.
-        info = reply.info
-        for secret in self._secrets:
-            info = info.replace(secret, "***")
-        if info is reply.info:
+        # Defence in depth: exception texts and server echoes (in JSON escapes the bytes
+        # did not show) must not leak the keys, in the info or in any result field.
+        info = self._scrub(reply.info)
+        data = {key: self._scrub(value) for key, value in reply.data.items()}
+        if info == reply.info and data == dict(reply.data):
             return reply
-        return Reply(reply.verdict, reply.status, info, reply.data, reply.retry_after)
+        return Reply(reply.verdict, reply.status, info, data, reply.retry_after)
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _verdict_for(status: int) -> Verdict:

@@ -77,13 +77,16 @@ def _url_problems(url: str) -> list[str]:
         # Not echoed: whatever sits before the '@' may be a key.
         return ["ONEALL_BASE_URL must not carry credentials; they come from the keys"]
     if not parts.hostname:
-        return [f"ONEALL_BASE_URL {url!r} has no host"]
+        return ["ONEALL_BASE_URL has no host (write e.g. 'https://example.api.oneall.com')"]
+    # Only the scheme and host are named: a path or query may hold a token, and a URL that
+    # is rejected is exactly one that was pasted wrong.
+    shown = repr(f"{parts.scheme}://{parts.netloc}")  # no user info: refused above
     if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname)):
         return []
     if parts.scheme == "http":
-        return [f"ONEALL_BASE_URL {url!r} uses plain http, allowed only for loopback hosts "
+        return [f"ONEALL_BASE_URL {shown} uses plain http, allowed only for loopback hosts "
                 "(127.0.0.1, ::1, localhost): the keys would travel in clear text"]
-    return [f"ONEALL_BASE_URL {url!r} must start with https://"]
+    return [f"ONEALL_BASE_URL {shown} must start with https://"]
 
 
 def _is_loopback(host: str) -> bool:
