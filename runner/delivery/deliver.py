@@ -80,7 +80,13 @@ async def deliver(cal: Calendar, occ: Occurrence, *, ledger: Ledger, client: Sen
         ledger.finish(occ.key, occ.account, State.UNKNOWN,
                       info=f"{what} while sending: the request may have been acted on")
         raise
-    return Delivery(occ, _record(final, row, occ, ledger, clock, rng), requests[-1].endpoint)
+    # Recorded in a thread (both ledgers serialise their connection with a mutex): its
+    # commit waits for the disk, and in a burst that wait must not hold up the event loop,
+    # where the other accounts' requests are still going out. Shielded: once sent, the
+    # answer is recorded even if the caller is cancelled meanwhile.
+    recording = asyncio.ensure_future(
+        asyncio.to_thread(_record, final, row, occ, ledger, clock, rng))
+    return Delivery(occ, await asyncio.shield(recording), requests[-1].endpoint)
 
 
 def reusable(request: Request, row: Row, now: datetime) -> bool:
