@@ -57,3 +57,11 @@ def test_send_takes_a_key_and_says_how_to_force(pushcal: RunPushcal, cal: Path,
     assert (wrong.code, wrong.err) == (1, (
         "pushcal: 'tip@2026-13-01' is not an occurrence of the calendar: the entry does not "
         "repeat on that local date (pushcal plan shows its occurrences)\n")), wrong
+
+
+def test_a_wall_time_without_a_calendar_says_how_to_give_one(pushcal: RunPushcal,
+                                                             state: Path) -> None:
+    run = pushcal(["history", "--since", "2026-12-01", "--state", str(state)])
+    assert (run.code, run.err) == (2, (
+        "pushcal: --since '2026-12-01' has no offset: add Z or an offset such as +01:00, or "
+        "give the calendar's PATH to read it in its zone\n")), run

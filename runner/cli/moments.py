@@ -16,8 +16,11 @@ def moment(text: str, cal: Calendar | None, what: str) -> datetime:
         if written.offset is not None:
             return written.wall.replace(tzinfo=written.offset)
         if cal is None or cal.tz is None:
-            raise UsageError(f"{what} '{text}' has no offset and the calendar has no time zone; "
-                             "add Z or an offset such as +01:00")
+            if cal is None:
+                raise UsageError(f"{what} '{text}' has no offset: add Z or an offset such as "
+                                 "+01:00, or give the calendar's PATH to read it in its zone")
+            raise UsageError(f"{what} '{text}' has no offset and the calendar has no time "
+                             "zone; add Z or an offset such as +01:00")
         return times.resolve_exact(written.wall, cal.tz)
     except times.TimeProblem as problem:
         hint = f" ({problem.hint})" if problem.hint else ""
