@@ -55,6 +55,10 @@ def test_the_tree_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
      "The sandbox reads the endpoint table only: no httpx, no calendar BROKEN"),
     ("cli/validate.py", "from runner.oneall import client  # noqa: F401",
      "Building the command line and validating import neither httpx nor APScheduler BROKEN"),
+    ("review/schedule.py", "from runner.daemon import Daemon  # noqa: F401",
+     "Rooms import downward only BROKEN"),
+    ("review/changes.py", "from runner.ledger import sqlite  # noqa: F401",
+     "Review reads only: no client, delivery, sandbox or ledger backend BROKEN"),
 ])
 def test_an_upward_or_forbidden_import_breaks_a_contract(tmp_path: Path, module: str, line: str,
                                                          contract: str) -> None:
@@ -69,6 +73,7 @@ def test_an_upward_or_forbidden_import_breaks_a_contract(tmp_path: Path, module:
     ("calendar/model.py", "yaml"), ("calendar/build.py", "jsonschema"),
     ("delivery/deliver.py", "httpx"), ("daemon/workers.py", "apscheduler"),
     ("cli/status.py", "sqlite3"), ("daemon/workers.py", "prometheus_client"),
+    ("review/page.py", "icalendar"),
 ])
 def test_a_library_outside_its_room_is_refused_by_ruff(tmp_path: Path, module: str,
                                                        library: str) -> None:
@@ -97,6 +102,9 @@ FACES = {
     "runner.daemon": ["CapturedLog", "Daemon", "DaemonOptions", "EarlySignals", "EventLog",
                       "route_library_logs"],
     "runner.cli": ["Context", "main"],
+    "runner.review": ["Change", "GitError", "Repo", "Review", "Slot", "SlotKey", "What", "at_revision",
+                      "compare", "counts", "first_line", "in_worktree", "introduced", "note",
+                      "open_repo", "slots", "upstream_base"],
 }
 
 
