@@ -148,7 +148,14 @@ def _directory(root: pathlib.Path, problems: list[Problem]) -> list[pathlib.Path
         problems.append(Problem(str(error.filename), message=f"cannot read: {error.strerror}"))
 
     found = []
-    for folder, folders, files in os.walk(root, onerror=unreadable):
+    seen: set[tuple[int, int]] = set()  # folders by device and inode: symlink loops end
+    # Symlinked sub-folders are followed: skipping one silently cancelled all its posts.
+    for folder, folders, files in os.walk(root, onerror=unreadable, followlinks=True):
+        info = os.stat(folder)
+        if (info.st_dev, info.st_ino) in seen:
+            folders[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
         folders[:] = [name for name in folders if not name.startswith(".")]
         found += [
             pathlib.Path(folder, name)

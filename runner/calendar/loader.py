@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from runner.calendar.build import Memo, build
 from runner.calendar.builder import Findings
 from runner.calendar.files import Document
 from runner.calendar.model import Calendar
-from runner.errors import InvalidCalendar, Problem
+from runner.errors import InvalidCalendar, Problem, PushcalError
 
 Source = tuple[str, bytes]  # a calendar file's display name and its bytes
 
@@ -55,6 +56,21 @@ class Loader:
     def load(self) -> Calendar:
         """The calendar as the files are now; InvalidCalendar with every problem otherwise."""
         return self.load_sources(*read_sources(self.paths))
+
+    def load_settled(self, settle: float, tries: int = 20) -> Calendar:
+        """Like `load`, but only from content that held still: the files are read, then
+        read again `settle` seconds later, until two reads agree. A file saved in place
+        (truncated, then written) is otherwise read half-written, and a truncated message
+        is what would go out. PushcalError if they keep changing for `tries` reads."""
+        found = read_sources(self.paths)
+        for _ in range(tries):
+            time.sleep(settle)
+            again = read_sources(self.paths)
+            if again == found:
+                return self.load_sources(*found)
+            found = again
+        raise PushcalError(f"the calendar files kept changing for {settle * tries:g} s;"
+                           " the last valid calendar is kept until they hold still")
 
     def load_sources(self, sources: Sequence[Source], problems: Sequence[Problem] = ()) -> Calendar:
         """The calendar these files' bytes make (read from git, say), reusing the work done

@@ -67,6 +67,7 @@ class Daemon:
         self.last_fire: datetime | None = None
         self._stop = asyncio.Event()
         self._reloads: set[asyncio.Future[None]] = set()
+        self._reload_lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
         self.started: datetime | None = None  # on the daemon's clock, when run() began
         self.stopped_by: str | None = None  # the signal's name, when one stopped it
@@ -216,8 +217,13 @@ class Daemon:
 
     async def reload(self, reason: str) -> bool:
         """Re-read the whole calendar; replace the current one only if all of it is valid."""
+        async with self._reload_lock:  # in order: the newest reload applies last
+            return await self._reload(reason)
+
+    async def _reload(self, reason: str) -> bool:
         try:
-            calendar = await asyncio.to_thread(self.loader.load)
+            calendar = await asyncio.to_thread(self.loader.load_settled,
+                                               self.options.watch_interval)
         except InvalidCalendar as error:
             self.log("reload-rejected", reason=reason, problems=len(error.problems),
                      kept="the last valid calendar")

@@ -3,7 +3,7 @@
 Polling every file's size and time five times a second cost half a core at 2,000 files, to
 see nothing. `watchfiles` (Rust, inotify on Linux) blocks in a thread until something under
 the calendar's folders changes, so an idle daemon does no work; its events are only a hint:
-what counts is the (file, mtime, size) snapshot, taken again after each batch of events and
+what counts is the (file, content digest) snapshot, taken again after each batch of events and
 compared with the last. A slow safety look every `SAFETY_S` seconds also catches what a file system
 never reports (some network mounts). Where the kernel refuses more watches, or
 `WATCHFILES_FORCE_POLLING` is set, watchfiles polls instead (in Rust, every `interval`); its
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ import watchfiles
 from runner.calendar.files import SUFFIXES, find_calendar_files
 from runner.errors import PushcalError
 
-Snapshot = frozenset[tuple[str, int, int]]
+Snapshot = frozenset[tuple[str, str]]
 SAFETY_S = 30.0  # seconds between looks that do not wait for an event
 
 
@@ -41,7 +42,10 @@ class Watcher:
         self.polling = polling  # None: inotify, unless WATCHFILES_FORCE_POLLING is set
 
     def snapshot(self) -> Snapshot:
-        """(file, mtime_ns, size) of every calendar file now; empty if none can be found."""
+        """(file, digest of its bytes) of every calendar file now; empty if none is found.
+
+        By content, not by size and time: a deploy (rsync -t, a tar extract, a checkout in
+        the same second) can keep both while changing what a post says."""
         try:
             found = find_calendar_files(self.paths)
         except PushcalError:
@@ -49,10 +53,10 @@ class Watcher:
         items = set()
         for path, _ in found:
             try:
-                info = os.stat(path)
+                digest = hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
             except OSError:
                 continue
-            items.add((str(Path(path)), info.st_mtime_ns, info.st_size))
+            items.add((str(Path(path)), digest))
         return frozenset(items)
 
     async def run(self, on_change: Callable[[str], Awaitable[object]]) -> None:
