@@ -50,15 +50,27 @@ def _order(occ: Occurrence) -> tuple[datetime, str, str]:
 
 def instants(entry: Entry, start: datetime, end: datetime) -> Iterator[tuple[str, datetime]]:
     """(key, aware local time) of each occurrence of `entry` with `start <= due < end`."""
+    until = entry.repeat.until_instant if entry.repeat is not None else None
     for wall in walls(entry):
         local = resolve(wall, entry.tz)
         due = local.astimezone(UTC)
+        if until is not None and due > until:
+            return
+        if entry.repeat is not None and skipped_day(wall, due, entry.tz):
+            continue
         if due >= end:
             # Walls are at least a day apart and no zone shifts by more than a few hours,
             # so instants increase with walls: nothing later can be inside the window.
             return
         if due >= start:
             yield occurrence_key(entry, wall), local
+
+
+def skipped_day(wall: datetime, due: datetime, tz: tzinfo) -> bool:
+    """True if the wall's whole calendar day never happened in `tz` (Pacific/Apia skipped
+    2011-12-30, Pacific/Kwajalein 1993-08-21): its wall time resolves to the next day's
+    instant, which has its own occurrence, so that day is left out instead of firing twice."""
+    return due.astimezone(tz).date() != wall.date()
 
 
 def resolve(wall: datetime, tz: tzinfo) -> datetime:
@@ -83,6 +95,9 @@ def occurrence_key(entry: Entry, wall: datetime) -> str:
     return f"{entry.id}@{wall.date().isoformat()}"
 
 
+_UNTIL_SLACK = {True: timedelta(0), False: timedelta(days=1)}  # by: is `until` a wall time?
+
+
 def walls(entry: Entry) -> Iterator[datetime]:
     """The wall times of every occurrence in order (infinite for `forever`)."""
     rule = entry.repeat
@@ -92,8 +107,8 @@ def walls(entry: Entry) -> Iterator[datetime]:
     for index, wall in enumerate(candidates(entry.start, rule)):
         if rule.count is not None and index >= rule.count:
             return
-        if rule.until is not None and wall > rule.until:
-            return
+        if rule.until is not None and wall > rule.until + _UNTIL_SLACK[rule.until_instant is None]:
+            return  # with an instant `until`, `instants` stops at it exactly
         if wall.date() in rule.skip_days or wall in rule.skip_times:
             continue
         yield wall

@@ -66,6 +66,9 @@ class Repeat:
     count: int | None = None
     skip_days: frozenset[Any] = frozenset()  # dates
     skip_times: frozenset[datetime] = frozenset()  # naive wall times
+    # `until` written with an offset is an instant: compared as one, never as a wall time
+    # (on a fall-back night the wall 01:30 names two instants).
+    until_instant: datetime | None = None
 
 
 @dataclass(frozen=True)

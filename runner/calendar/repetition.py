@@ -26,12 +26,14 @@ def check_repeat(b: Builder, doc: Document, path: Path, data: Mapping[str, Any],
     if "on" in data and data["every"] != "week":
         b.report(doc, (*path, "on"), "`on` goes with `every: week`", "remove it", key=True)
         return None
-    until = None
+    until = until_instant = None
     if "until" in data:
         written = parse_time(b, doc, (*path, "until"), data["until"])
         if written is None:
             return None
         until = as_wall(written, tz) + (END_OF_DAY if not written.has_time else timedelta())
+        if written.offset is not None:
+            until_instant = written.wall.replace(tzinfo=written.offset)
         if until < start:
             b.report(doc, (*path, "until"), "`until` is before the first occurrence (`at`)")
             return None
@@ -44,7 +46,7 @@ def check_repeat(b: Builder, doc: Document, path: Path, data: Mapping[str, Any],
     on = tuple(sorted(WEEKDAYS.index(d) for d in data.get("on", [])))
     rule = Repeat(data["every"], data.get("interval", 1), on, until, data.get("count"),
                   frozenset(k for k in skips if not isinstance(k, datetime)),
-                  frozenset(k for k in skips if isinstance(k, datetime)))
+                  frozenset(k for k in skips if isinstance(k, datetime)), until_instant)
     unmatched = unmatched_skips(start, rule, set(skips))
     for skip in unmatched:
         b.report(doc, (*path, "except", skips[skip]), f"'{data['except'][skips[skip]]}' is not an "
