@@ -13,7 +13,7 @@ import os
 import pathlib
 import re
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,7 +118,34 @@ def load_text(text: bytes | str, file: str) -> Document:
     problems = [*parsed.problems, *([Problem(file, 1, 1, message=EMPTY)] if parsed.empty else [])]
     if problems:
         raise InvalidCalendar(problems)
-    return Document(file, parsed.root, parsed.positions, parsed.key_positions)
+    doc = Document(file, parsed.root, parsed.positions, parsed.key_positions)
+    problems = list(_reordering(doc, parsed.root, ()))
+    if problems:
+        raise InvalidCalendar(problems)
+    return doc
+
+
+# Characters that change the order in which text is shown (bidi embeddings, overrides and
+# isolates): with U+202E a link reads as another address than the one sent, and `plan`
+# would show a reviewer the disguise. Refused in every value and key, escaped or not.
+_REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _reordering(doc: Document, node: Any, path: Path_) -> Iterator[Problem]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _reordering(doc, key, (*path, key)) if isinstance(key, str) else ()
+            yield from _reordering(doc, value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _reordering(doc, value, (*path, index))
+    elif isinstance(node, str) and (found := _REORDERING.search(node)):
+        line, col = doc.where(path)
+        yield Problem(doc.file, line, col,
+                      message=f"U+{ord(found.group()):04X} changes the order text is shown in,"
+                              " so a reviewer would read something other than what is sent",
+                      hint="remove it (for right-to-left text, the script's own letters"
+                           " are enough)")
 
 
 def load_file(path: pathlib.Path, file: str | None = None) -> Document:
