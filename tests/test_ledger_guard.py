@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,19 +75,38 @@ def test_an_empty_or_foreign_file_is_named_not_turned_into_a_ledger(pushcal: Run
                        "database\n"), run
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """A directory nobody may create files in: chmod for a user; for root, who ignores file
+    modes, the immutable attribute (chattr +i, on file systems that have it)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False).returncode:
+        pytest.skip("no way to make a read-only directory for root here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
 def test_a_healthy_ledger_in_a_read_only_directory_is_read(pushcal: RunPushcal,
                                                            tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
     real_ledger(folder / "ledger.sqlite")
-    folder.chmod(0o555)
-    try:
+    with read_only(folder):
+        assert not os.access(folder, os.W_OK) or os.geteuid() == 0
         run = pushcal(["status", "--check", "--state", str(folder / "ledger.sqlite")])
-    finally:
-        folder.chmod(0o755)
+        history = pushcal(["history", "--state", str(folder / "ledger.sqlite")])
     assert (run.code, run.err) == (0, ""), run
-    assert run.out.endswith(": sent: 1\n"), run
+    assert run.out == f"ledger {folder}/ledger.sqlite: sent: 1\n", run
+    assert history.out == "2026-11-28T09:00:00.000Z  launch -> tw  sent  1001\n", history
+    assert [p.name for p in folder.iterdir()] == ["ledger.sqlite"]
 
 
 @pytest.mark.parametrize("argv", [
