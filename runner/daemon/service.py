@@ -207,6 +207,7 @@ class Daemon:
     def _early_signals(self) -> None:
         early = self.options.signals
         if early is not None and early.stop:
+            self.stopped_by = early.stopped_by
             self.stop()
         elif early is not None and early.reload:
             self.request_reload("SIGHUP")

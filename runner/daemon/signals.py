@@ -18,6 +18,7 @@ class EarlySignals:
     def __init__(self) -> None:
         self.stop = False
         self.reload = False
+        self.stopped_by: str | None = None  # SIGINT or SIGTERM: Ctrl-C exits 130
 
     def install(self) -> EarlySignals:
         """Catch SIGHUP, SIGTERM and SIGINT into flags from now on."""
@@ -31,3 +32,4 @@ class EarlySignals:
 
     def _term(self, signum: int, frame: FrameType | None) -> None:
         self.stop = True
+        self.stopped_by = signal.Signals(signum).name
