@@ -160,3 +160,15 @@ def test_an_interrupted_sandbox_exits_130() -> None:
     assert first.startswith("OneAll sandbox listening on http://127.0.0.1:"), first
     assert (process.returncode, err) == (130, ""), (out, err)
     assert out.startswith("sandbox stopped: 0 push requests"), out
+
+
+@pytest.mark.parametrize("head", [["send", "CAL", "launch", "--sandbox"], ["run", "CAL"]])
+def test_a_ledger_that_cannot_be_written_is_refused_first(pushcal: RunPushcal, cal: Path,
+                                                          tmp_path: Path, head: list[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    argv = [str(cal) if word == "CAL" else word for word in head]
+    run = pushcal([*argv, "--state", str(blocker / "ledger.sqlite")])
+    assert (run.code, run.out) == (1, ""), run
+    assert run.err == (f"pushcal: --state {blocker}/ledger.sqlite: cannot write there ({blocker} "
+                       "is not a directory); choose a file in a writable directory\n"), run

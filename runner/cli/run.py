@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +21,6 @@ from runner.cli.moments import moment
 from runner.cli.past import past_one_offs
 from runner.clock import Clock, ScaledClock, utc_text
 from runner.daemon import Daemon, DaemonOptions, EarlySignals, EventLog, route_library_logs
-from runner.errors import PushcalError
 from runner.ledger import State
 
 REHEARSAL_DAYS = 7
@@ -50,7 +47,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(f"--until {utc_text(until)} is not after {first} ({utc_text(start)}): "
                          "give a later --until")
     if args.heartbeat is not None:
-        _writable(args.heartbeat)
+        wiring.writable(args.heartbeat, "--heartbeat")
     clock: Clock = (ScaledClock(start, args.speed, ctx.clock) if args.rehearse
                     else wiring.RealClock(ctx))
     log = EventLog(ctx.err, fmt=args.log_format, clock=clock.now)
@@ -97,18 +94,3 @@ def _summary(daemon: Daemon, now: datetime, until: datetime | None, interrupted:
         return (f"rehearsal interrupted at {utc_text(now)} (virtual), before "
                 f"{utc_text(until) if until else 'its end'}: {done}")
     return f"rehearsal finished at {utc_text(now)} (virtual): {done}"
-
-
-def _writable(path: Path) -> None:
-    """Refuse a heartbeat that could never be written, before the daemon starts."""
-    if path.parent.exists() and not path.parent.is_dir():
-        raise PushcalError(f"--heartbeat {path}: cannot write there ({path.parent} is not a "
-                           "directory); choose a file in a writable directory")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as error:
-        raise PushcalError(f"--heartbeat {path}: cannot write there ({error.strerror}); "
-                           "choose a file in a writable directory") from None

@@ -8,6 +8,7 @@ for SQLite or a postgresql:// URL; `runner.ledger.location` opens either.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,11 +95,30 @@ def ledger(args: argparse.Namespace, clock: Callable[[], datetime],
         found.close()
 
 
+def writable(path: Path, option: str) -> None:
+    """Refuse a file that could never be written, before any work starts."""
+    if path.parent.exists() and not path.parent.is_dir():
+        raise PushcalError(f"{option} {path}: cannot write there ({path.parent} is not a "
+                           "directory); choose a file in a writable directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise PushcalError(f"{option} {path}: cannot write there ({error.strerror}); "
+                           "choose a file in a writable directory") from None
+
+
 def keep_history_apart(args: argparse.Namespace) -> None:
-    """A sandbox never writes into real history, and a real run never reads a sandbox's.
+    """A sandbox never writes into real history, and a real run never reads a sandbox's;
+    a new ledger file must be writable where it is asked for.
 
     Commands call it before any other work too, so the refusal comes first and alone."""
     path, sandbox = args.state, args.sandbox
+    if not isinstance(path, DatabaseUrl) and not (sandbox and not args.state_given) \
+            and not path.exists():
+        writable(path, "--state")
     if isinstance(path, DatabaseUrl):
         if sandbox and args.state_given:
             raise UsageError("--sandbox with a database --state would write a sandbox's posts"
