@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections import Counter
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from runner.calendar import Calendar, Loader, Occurrence, expand, occurrence
-from runner.clock import Clock, local_text
-from runner.daemon import heartbeat
+from runner.clock import Clock
+from runner.daemon import heartbeat, summary
 from runner.daemon.events import EventLog
 from runner.daemon.fds import raise_open_files_limit
 from runner.daemon.gitinfo import head_commit
@@ -71,7 +70,7 @@ class Daemon:
         self._scheduler: AsyncIOScheduler | None = None
         self.started: datetime | None = None  # on the daemon's clock, when run() began
         self.stopped_by: str | None = None  # the signal's name, when one stopped it
-        self._snapshot: dict[Pair, tuple[object, ...]] | None = None  # rows at start
+        self._snapshot: summary.Snapshot | None = None  # the rows at start
 
     async def run(self) -> int:
         """Run until SIGTERM/SIGINT (or `until`); return the exit code. A ledger that
@@ -80,7 +79,7 @@ class Daemon:
         self._signals(loop)  # first: a signal during start-up must not kill the daemon
         raise_open_files_limit()
         self.started = self.clock.now()
-        self._snapshot = {(row.key, row.account): _mark(row) for row in self.ledger.rows()}
+        self._snapshot = summary.snapshot(self.ledger)
         for row in self.ledger.recover():
             self.report("recovered", row)
         self.ledger.announce(self.calendar.digest, self.commit)
@@ -127,20 +126,11 @@ class Daemon:
         return 0
 
     def this_run(self) -> dict[str, int]:
-        """What this run recorded, per state: the rows it added or changed since it started
-        (compared with a snapshot, not by time: a rehearsal may replay a window's times)."""
-        before = self._snapshot or {}
-        counts = Counter(str(row.state) for row in self.ledger.rows()
-                         if before.get((row.key, row.account)) != _mark(row))
-        return dict(sorted(counts.items()))
+        """What this run recorded, per state: the rows it added or changed since it started."""
+        return summary.this_run(self.ledger, self._snapshot or {})
 
     def _next_firing(self) -> dict[str, object]:
-        """The next firing as a UTC instant and as the calendar's local time, for the log."""
-        due = self.jobs.next_due()
-        if due is None:
-            return {"next": None}
-        tz = self.calendar.tz
-        return {"next": due, "next_local": local_text(due.astimezone(tz)) if tz else None}
+        return summary.next_firing(self.jobs.next_due(), self.calendar.tz)
 
     def stop(self) -> None:
         """Stop claiming new occurrences and shut down."""
@@ -395,11 +385,6 @@ class Daemon:
                  http_status=row.http_status,
                  info=row.info if row.state is not State.SENT else None,
                  next_attempt=row.next_attempt)
-
-
-def _mark(row: Row) -> tuple[object, ...]:
-    """What changes in a row when a run touches it."""
-    return (row.state, row.attempts, row.finished, row.info)
 
 
 def _job_id(due: datetime) -> str:
