@@ -26,16 +26,18 @@ USER = "pushcal"
 
 
 def find_binaries() -> tuple[pathlib.Path | None, str]:
-    """The folder with initdb and postgres, or None and the reason."""
+    """The folder with initdb and postgres, or None and the reason. $PUSHCAL_PG_BIN, when
+    set, is the only place looked at."""
     candidates = []
     if os.environ.get("PUSHCAL_PG_BIN"):
         candidates.append(pathlib.Path(os.environ["PUSHCAL_PG_BIN"]))
-    debian = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin"),
-                    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
-    candidates += reversed(debian)
-    on_path = shutil.which("initdb")
-    if on_path:
-        candidates.append(pathlib.Path(on_path).parent)
+    else:
+        debian = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin"),
+                        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+        candidates += reversed(debian)
+        on_path = shutil.which("initdb")
+        if on_path:
+            candidates.append(pathlib.Path(on_path).parent)
     for folder in candidates:
         if (folder / "initdb").exists() and (folder / "postgres").exists():
             if os.geteuid() == 0 and shutil.which("setpriv") is None:

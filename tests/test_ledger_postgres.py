@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, RunPushcal
@@ -218,3 +219,23 @@ def test_opening_a_missing_ledger_without_creating_it_finds_none(pg_url: str) ->
     assert PostgresLedger.open(DatabaseUrl(pg_url), clock=lambda: T0, create=False) is None
     with pytest.raises(LedgerError, match=r"no pushcal ledger in postgresql://pushcal:\*\*\*@"):
         PostgresLedger(DatabaseUrl(pg_url), clock=lambda: T0, create=False)
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_without_a_server_the_tests_skip_saying_why_and_ci_fails(tmp_path: Path,
+                                                                 required: bool) -> None:
+    env = {**os.environ, "PUSHCAL_PG_BIN": str(tmp_path / "no-postgres-here")}
+    env.pop("PUSHCAL_REQUIRE_POSTGRES", None)
+    if required:
+        env["PUSHCAL_REQUIRE_POSTGRES"] = "1"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider",
+                           "tests/test_ledger_postgres.py", "-k", "status_on_a_database"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    reason = ("no PostgreSQL server binaries (install Debian's `postgresql` package or set"
+              " PUSHCAL_PG_BIN to the folder holding initdb and postgres)")
+    if required:
+        assert done.returncode == 1 and "1 error" in done.stdout, done.stdout
+        assert f"PUSHCAL_REQUIRE_POSTGRES=1 but no PostgreSQL server could start: {reason}" in done.stdout
+    else:
+        assert done.returncode == 0 and "1 skipped" in done.stdout, done.stdout
+        assert f"PostgreSQL tests need a server: {reason}" in done.stdout
