@@ -10,14 +10,15 @@ to the account workers; everything after that (claim, send, record) goes through
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from runner.calendar import Calendar, Loader, Occurrence, expand, occurrence
+from runner.calendar import Calendar, Loader, Occurrence, occurrence
 from runner.clock import Clock
-from runner.daemon import heartbeat, summary
+from runner.daemon import catchup, health, summary
 from runner.daemon.events import EventLog
 from runner.daemon.fds import raise_open_files_limit
 from runner.daemon.gitinfo import head_commit
@@ -38,7 +39,7 @@ from runner.daemon.watch import Watcher
 from runner.daemon.workers import Job, Workers
 from runner.delivery import Delivery, Sender
 from runner.errors import InvalidCalendar, PushcalError
-from runner.ledger import NEEDS_A_HUMAN, SETTLED, Ledger, Row, State
+from runner.ledger import SETTLED, Ledger, Row, State
 
 
 class Daemon:
@@ -86,7 +87,7 @@ class Daemon:
         self._scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC", job_defaults={
             "misfire_grace_time": None, "coalesce": False, "max_instances": 1})
         self._scheduler.start()
-        self._catch_up()
+        catchup.catch_up(self)
         self.sync()
         self._adopt_retries()
         # A quarter of the horizon, so windows overlap; no one-second floor, which a fast
@@ -99,7 +100,7 @@ class Daemon:
         self._scheduler.add_job(job("sweep", self.sweep.run), "interval",
                                 seconds=self.options.sweep_every, id="sweep")
         if self.options.heartbeat is not None or self.options.health is not None:
-            self._scheduler.add_job(job("heartbeat", self._beat), "interval",
+            self._scheduler.add_job(job("heartbeat", functools.partial(health.beat, self)), "interval",
                                     seconds=self.options.heartbeat_every, id="heartbeat",
                                     next_run_time=self.clock.real(self.clock.now()))
         if self.until is not None:
@@ -159,30 +160,6 @@ class Daemon:
         fresh = {p: o for p, o in found.items() if p not in fired}
         self._apply(self.jobs.replace(self.jobs.with_overdue(fresh, start)))
 
-    async def _beat(self) -> None:
-        failing = dict(self.supervisor.failing)
-        try:
-            counts = self.ledger.counts()
-        except PushcalError as error:
-            failing["ledger"] = str(error)  # still beat: the supervisor must hear of it
-            counts = {}
-        problem: Exception | None = None
-        for path in (self.options.heartbeat, self.options.health):
-            if path is None:
-                continue
-            try:  # each file on its own: one unwritable path must not silence the other
-                heartbeat.beat(path, clock=self.clock.now, last_fire=self.last_fire,
-                               next_fire=self.jobs.next_due(), fired=self.fired,
-                               attention=sum(counts.get(s, 0) for s in NEEDS_A_HUMAN),
-                               backlog=self.workers.backlog(), failing=failing,
-                               unrecorded=len(self.workers.unrecorded))
-            except OSError as error:
-                problem = error
-        if problem is not None:
-            raise problem
-        if "ledger" in failing:
-            raise PushcalError(failing["ledger"])
-
     def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._signalled, sig.name)
@@ -234,24 +211,11 @@ class Daemon:
         changed = changed_entries(before, calendar)
         pending = self.jobs.pending
         touched = self.sync(changed)
-        self._cancel_vanished(pending, changed)
-        self._catch_up(before, changed)
+        catchup.cancel_vanished(self, pending, changed)
+        catchup.catch_up(self, before, changed)
         self.log("reloaded", reason=reason, entries=len(calendar.entries),
                  entries_changed=len(changed), jobs_touched=touched, **self._next_firing())
         return True
-
-    def _cancel_vanished(self, pending: Wanted, changed: set[str]) -> None:
-        """Record `cancelled` for what an edit removed (or disabled) before it fired."""
-        for (key, account), occ in pending.items():
-            if occ.entry not in changed or (key, account) in self.jobs.pending:
-                continue
-            if occurrence(self.calendar, key, account) is not None:
-                continue  # moved beyond the horizon, not removed
-            why = "removed from the calendar or disabled before it fired"
-            if self.ledger.mark(key, entry=occ.entry, account=account, scheduled=occ.due,
-                                endpoint="", state=State.CANCELLED, info=f"cancelled: {why}"):
-                self.log("cancelled", entry=occ.entry, key=key, account=account,
-                         due=occ.due, reason=why)
 
     def sync(self, changed: set[str] | None = None) -> int:
         """Make the jobs match the calendar within the horizon; return how many changed.
@@ -304,36 +268,6 @@ class Daemon:
         for occ in occurrences:
             self.workers.put(Job(occ))
 
-    def _catch_up(self, before: Calendar | None = None, changed: set[str] | None = None) -> None:
-        """Occurrences that fell due while the daemon was down, or that an edit moved into
-        the past (those not already due in the calendar `before` it): within grace they are
-        sent once, late; beyond it the worker records them `missed`. After an edit only the
-        `changed` entries can have moved."""
-        now = self.clock.now()
-        since = now - self.lookback
-        last = self.ledger.last_activity() if before is None else None
-        if last is not None and last < since:
-            # Down for longer than the lookback: everything since pushcal last recorded
-            # anything still ends in a row (`missed`, beyond its grace), however long ago.
-            since = last
-
-        def occurrences(cal: Calendar) -> list[Occurrence]:
-            only = None if changed is None else iter(
-                [cal.entries[i] for i in sorted(changed) if i in cal.entries])
-            return expand(cal, since, now, entries=only)
-
-        known = set() if before is None else {(o.key, o.account, o.due)
-                                              for o in occurrences(before)}
-        candidates = [o for o in occurrences(self.calendar)
-                      if (o.key, o.account, o.due) not in known]
-        settled = self.ledger.keys_in(SETTLED, keys={o.key for o in candidates}) if candidates \
-            else set()
-        late = [o for o in candidates if (o.key, o.account) not in settled]
-        for occ in late:
-            self.workers.put(Job(occ))
-        if late:
-            self.log("catching-up", occurrences=len(late), since=since)
-
     def _delivered(self, delivery: Delivery) -> None:
         row = delivery.row
         self.report("delivered", row, late=delivery.occurrence)
@@ -343,7 +277,7 @@ class Daemon:
     def _resume(self) -> None:
         """After the database came back: what fell due meanwhile, and every retry."""
         self.sync()
-        self._catch_up()
+        catchup.catch_up(self)
         self._adopt_retries()
 
     def _adopt_retries(self) -> None:
