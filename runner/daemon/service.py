@@ -80,7 +80,7 @@ class Daemon:
         self._signals(loop)  # first: a signal during start-up must not kill the daemon
         raise_open_files_limit()
         self.started = self.clock.now()
-        self._snapshot = summary.snapshot(self.ledger)
+        self._snapshot = summary.snapshot(self.ledger, self.started, self.lookback)
         for row in self.ledger.recover():
             self.report("recovered", row)
         self.ledger.announce(self.calendar.digest, self.commit)
@@ -128,7 +128,7 @@ class Daemon:
 
     def this_run(self) -> dict[str, int]:
         """What this run recorded, per state: the rows it added or changed since it started."""
-        return summary.this_run(self.ledger, self._snapshot or {})
+        return summary.this_run(self.ledger, self._snapshot)
 
     def _next_firing(self) -> dict[str, object]:
         return summary.next_firing(self.jobs.next_due(), self.calendar.tz)
