@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -52,18 +53,49 @@ _LANE = "pushcal.lane"  # the request extension naming its connection pool
 class _Lanes(httpx.AsyncBaseTransport):
     """One connection pool per lane (an account). httpcore's pool slows down badly with ~100
     requests waiting in one pool (encode/httpcore#1035); a pool per account keeps each one
-    short, and one account's connections never queue behind another's."""
+    short, and one account's connections never queue behind another's.
 
-    def __init__(self, make: Callable[[], httpx.AsyncBaseTransport]) -> None:
-        self._make = make
+    httpcore closes an expired keep-alive connection only when its pool is used again, so
+    with ~1,000 accounts every lane used once kept its sockets open for good and the daemon
+    ran out of file descriptors. A lane idle for `idle_s` is closed (its sockets with it) by
+    the next request on any lane; a lane is made again when it is needed."""
+
+    def __init__(self, make: Callable[[], httpx.AsyncBaseTransport], idle_s: float) -> None:
+        self._make, self._idle_s = make, idle_s
         self._pools: dict[str, httpx.AsyncBaseTransport] = {}
+        self._used: dict[str, float] = {}
+        self._busy: dict[str, int] = {}
+        self._swept = time.monotonic()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         lane = str(request.extensions.get(_LANE, ""))
+        await self._reap()
         pool = self._pools.get(lane)
         if pool is None:
             pool = self._pools[lane] = self._make()
-        return await pool.handle_async_request(request)
+        self._busy[lane] = self._busy.get(lane, 0) + 1
+        try:
+            return await pool.handle_async_request(request)
+        finally:
+            self._busy[lane] -= 1
+            self._used[lane] = time.monotonic()
+
+    def open_lanes(self) -> int:
+        """How many lanes hold a pool now."""
+        return len(self._pools)
+
+    async def _reap(self) -> None:
+        now = time.monotonic()
+        if now - self._swept < min(1.0, self._idle_s):
+            return
+        self._swept = now
+        idle = [lane for lane, used in self._used.items()
+                if now - used >= self._idle_s and not self._busy.get(lane)]
+        for lane in idle:
+            pool = self._pools.pop(lane, None)
+            self._used.pop(lane, None)
+            if pool is not None and pool not in self._pools.values():
+                await pool.aclose()
 
     async def aclose(self) -> None:
         for pool in {id(p): p for p in self._pools.values()}.values():
@@ -85,6 +117,7 @@ class Client:
         connect_timeout: float = 15.0,
         read_timeout: float = 30.0,
         max_connections: int = 200,
+        idle_lane_s: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._credentials = credentials
@@ -97,7 +130,8 @@ class Client:
             max_connections=max_connections, max_keepalive_connections=max_connections)
         # One TLS context for all lanes (loading CA certificates is slow); none for a fake.
         verify: Any = True if transport is not None else httpx.create_ssl_context()
-        lanes = _Lanes(lambda: transport or httpx.AsyncHTTPTransport(verify=verify, limits=limits))
+        self._lanes = _Lanes(lambda: transport or httpx.AsyncHTTPTransport(
+            verify=verify, limits=limits), idle_lane_s)
         # One client (its settings, proxies from the environment, read once) over one
         # connection pool per lane: a burst over 5,000 accounts builds 5,000 light pools,
         # not 5,000 clients that each read the environment.
@@ -113,7 +147,7 @@ class Client:
                 connect=connect_timeout, read=read_timeout, write=read_timeout,
                 pool=connect_timeout,
             ),
-            limits=limits, verify=verify, transport=lanes,
+            limits=limits, verify=verify, transport=self._lanes,
             follow_redirects=False,  # a redirected POST could be replayed elsewhere
         )
 
@@ -135,6 +169,10 @@ class Client:
     async def pull(self, path: str) -> Reply:
         """GET a Pull API listing (`/pull/identities/<token>/...`), classified like `send`."""
         return await self.send("GET", path, None)
+
+    def open_lanes(self) -> int:
+        """How many per-account connection pools are open now (idle ones are closed)."""
+        return self._lanes.open_lanes()
 
     async def aclose(self) -> None:
         """Close every connection pool."""
