@@ -30,6 +30,10 @@ def verdict(path: Path, max_age: float, now: datetime) -> tuple[bool, str]:
              f"attention {beat.get('attention')}")
     if age > max_age:
         return False, f"unhealthy: heartbeat {age:.0f} s old (limit {max_age:g} s); {facts}"
+    if beat.get("healthy") is False:  # a background task is failing, or a miss unrecorded
+        failing = ", ".join(sorted(beat.get("failing") or {})) or "none"
+        return False, (f"unhealthy: failing tasks: {failing}; unrecorded misses: "
+                       f"{beat.get('unrecorded', 0)}; {facts}")
     return True, f"healthy: heartbeat {age:.0f} s old; {facts}"
 
 

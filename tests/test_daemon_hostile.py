@@ -26,9 +26,11 @@ import pytest
 from conftest import Run, run_pushcal
 from daemon_kit import Rig, calendar, created, post, soon, stamp
 
-from runner.daemon import Daemon
+from runner.daemon import Daemon, heartbeat
 from runner.ledger import ClaimRequest, SqliteLedger, State
 from runner.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -260,3 +262,14 @@ def test_status_check_reports_a_sending_row_no_process_owns(rig: Rig) -> None:
     seen = run_pushcal(["status", "--check", "--state", str(rig.state)])
     assert seen.code == 1
     assert "one -> tw  sending  (no process is sending it: its sender was killed" in seen.out
+
+
+def test_the_health_check_fails_while_a_task_is_failing(tmp_path: Path) -> None:
+    beat = tmp_path / "heartbeat.json"
+    moment = datetime.now(UTC)
+    heartbeat.beat(beat, clock=lambda: moment, last_fire=None, next_fire=None, attention=0,
+                   backlog=0, fired=0, failing={"roll": "ValueError: boom"})
+    done = subprocess.run([sys.executable, str(ROOT / "deploy" / "healthcheck.py"), str(beat)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert done.stdout.startswith("unhealthy: failing tasks: roll; unrecorded misses: 0;")
