@@ -135,7 +135,7 @@ def candidates(first: datetime, rule: Repeat) -> Iterator[datetime]:
     else:
         months = 0
         while True:
-            month_day = _month_day(first.date(), months)
+            month_day = day_in_month(first.date(), months)
             if month_day is not None:
                 yield datetime.combine(month_day, clock)
             months += rule.interval
@@ -143,7 +143,7 @@ def candidates(first: datetime, rule: Repeat) -> Iterator[datetime]:
                 return
 
 
-def _month_day(first: date, months: int) -> date | None:
+def day_in_month(first: date, months: int) -> date | None:
     """The same day of the month `months` later; None when that month is too short."""
     year, month = divmod(first.month - 1 + months, 12)
     year += first.year

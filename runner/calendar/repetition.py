@@ -66,17 +66,52 @@ def _when_it_runs(start: datetime, rule: Repeat, skip: date | datetime) -> str:
     return f"occurrences are at {start:%H:%M}; check the date and time"
 
 
+MAX_WALK = 20_000  # candidates walked to match `except` dates; beyond, the rule is asked
+
+
+def _beyond(skip: date | datetime, walked: date) -> bool:
+    return (skip.date() if isinstance(skip, datetime) else skip) >= walked
+
+
+def _falls_on(start: datetime, rule: Repeat, skip: date | datetime) -> bool:
+    """Whether the rule has an occurrence on `skip` (at its time, for a datetime), without
+    walking to it; `until` is checked too."""
+    day = skip.date() if isinstance(skip, datetime) else skip
+    if isinstance(skip, datetime) and skip.time() != start.time():
+        return False
+    if rule.until is not None and datetime.combine(day, start.time()) > rule.until:
+        return False
+    first = start.date()
+    if rule.every == "day":
+        return (day - first).days % rule.interval == 0
+    if rule.every == "week":
+        monday = first - timedelta(days=first.weekday())
+        weeks = (day - monday).days // 7
+        return day.weekday() in (rule.on or (first.weekday(),)) and weeks % rule.interval == 0
+    months = (day.year - first.year) * 12 + day.month - first.month
+    return months % rule.interval == 0 and expansion.day_in_month(first, months) == day
+
+
 def unmatched_skips(start: datetime, rule: Repeat, skips: set[date | datetime]) -> list[date | datetime]:
     """The `except` days and times that no occurrence falls on: likely typos, and a typo
     there means the post goes out on the very day it was meant to skip."""
     if not skips:
         return []
     last = max(s if not isinstance(s, datetime) else s.date() for s in skips)
+    walked = None
     for index, wall in enumerate(expansion.candidates(start, rule)):
         if (rule.count is not None and index >= rule.count) or wall.date() > last or (
                 rule.until is not None and wall > rule.until):
+            walked = None
+            break
+        if index >= MAX_WALK:
+            # A far-future `except` must not walk millions of days: past this point (only
+            # reached without a `count`), each remaining skip is checked against the rule.
+            walked = wall.date()
             break
         skips.discard(wall)
         skips.discard(wall.date())
+    if walked is not None:
+        skips -= {s for s in skips if _beyond(s, walked) and _falls_on(start, rule, s)}
     return sorted(skips, key=lambda s: (s if isinstance(s, datetime)
                                         else datetime.combine(s, datetime.min.time())))

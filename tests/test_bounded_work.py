@@ -1,0 +1,38 @@
+"""Issue 9, class 7 (work): cost follows the window and the work asked for.
+
+A far-future `except` is checked against the rule instead of walking millions of days to it
+(the walk stops after `MAX_WALK` candidates); what it says stays the same."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from runner.calendar.model import Repeat
+from runner.calendar.repetition import MAX_WALK, unmatched_skips
+
+START = datetime(2026, 12, 7, 9, 0)  # a Monday
+
+
+@pytest.mark.parametrize(("rule", "skip", "unmatched"), [
+    (Repeat("day"), date(9990, 1, 1), False),
+    (Repeat("day", interval=2), date(9990, 1, 1), (date(9990, 1, 1) - START.date()).days % 2 == 1),
+    (Repeat("week"), date(9990, 1, 7), date(9990, 1, 7).weekday() != 0),
+    (Repeat("week", on=(0, 2)), date(9990, 1, 2), date(9990, 1, 2).weekday() not in (0, 2)),
+    (Repeat("month"), date(9990, 1, 7), False),
+    (Repeat("month"), date(9990, 1, 8), True),
+    (Repeat("day", until=datetime(9000, 1, 1)), date(9990, 1, 1), True),
+    (Repeat("day"), datetime(9990, 1, 1, 9, 0), False),
+    (Repeat("day"), datetime(9990, 1, 1, 10, 0), True),
+])
+def test_a_far_future_except_is_judged_by_the_rule(rule: Repeat, skip: date, unmatched: bool
+                                                     ) -> None:
+    found = unmatched_skips(START, rule, {skip, START.date()})
+    assert found == ([skip] if unmatched else [])
+
+
+def test_the_walk_is_bounded_and_agrees_with_it_below_the_bound() -> None:
+    near = date.fromordinal(START.date().toordinal() + MAX_WALK - 10)
+    assert unmatched_skips(START, Repeat("day", interval=3), {near}) == (
+        [] if (near - START.date()).days % 3 == 0 else [near])
