@@ -36,3 +36,16 @@ def test_the_walk_is_bounded_and_agrees_with_it_below_the_bound() -> None:
     near = date.fromordinal(START.date().toordinal() + MAX_WALK - 10)
     assert unmatched_skips(START, Repeat("day", interval=3), {near}) == (
         [] if (near - START.date()).days % 3 == 0 else [near])
+
+
+def test_suggestions_for_many_unknown_names_are_bounded() -> None:
+    from runner.calendar.rules import SUGGESTIONS, _known
+
+    accounts = {f"team-{n:04d}-account": object() for n in range(700)}
+    said = [_known(f"team-{n:04d}-acount", accounts, "accounts") for n in range(700, 1400)]
+    suggested = [s for s in said if s.startswith("did you mean")]
+    assert 0 < len(suggested) <= SUGGESTIONS
+    rest = [s for s in said if not s.startswith("did you mean")]
+    assert rest and all(s.endswith(" and 690 more") for s in rest)
+    assert _known("team-0001-acount", {"team-0001-account": 1}, "accounts") == (
+        "did you mean 'team-0001-account'?")  # another set of names has its own budget

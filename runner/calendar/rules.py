@@ -9,6 +9,7 @@ Each check yields `(path, message, hint)` relative to the entry; the builder pla
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -98,11 +99,43 @@ def check_entry(entry: Entry, accounts: Mapping[str, Account | None],
 
 
 def _known(name: str, names: Mapping[str, object], section: str) -> str:
-    """A close match, else the names there are, else where to define one."""
-    close = difflib.get_close_matches(name, list(names), n=1)
+    """A close match, else some of the names there are, else where to define one.
+
+    Bounded: each search compares one name with every known one, so hundreds of stale names
+    against hundreds of accounts grew quadratically (700 of each: 16 s). The same search is
+    made once (cached), at most `SUGGESTIONS` different ones per set of names, and a list
+    of names is cut to ten."""
+    options = tuple(sorted(names))
+    close = _close(name, options) if _budget(name, options) else None
     if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known: {', '.join(sorted(names))}" if names else f"define it under `{section}:`"
+        return f"did you mean '{close}'?"
+    if not options:
+        return f"define it under `{section}:`"
+    more = f" and {len(options) - 10} more" if len(options) > 10 else ""
+    return f"known: {', '.join(options[:10])}{more}"
+
+
+SUGGESTIONS = 100  # different close-match searches per set of known names
+
+
+@functools.lru_cache(maxsize=4096)
+def _close(name: str, options: tuple[str, ...]) -> str | None:
+    found = difflib.get_close_matches(name, options, n=1)
+    return found[0] if found else None
+
+
+_searches: dict[tuple[str, ...], set[str]] = {}
+
+
+def _budget(name: str, options: tuple[str, ...]) -> bool:
+    """True while `name` may be searched for among `options` (a repeat costs nothing)."""
+    if len(_searches) > 64:  # a long-running daemon reloads: keep only recent sets
+        _searches.clear()
+    seen = _searches.setdefault(options, set())
+    if name in seen or len(seen) < SUGGESTIONS:
+        seen.add(name)
+        return True
+    return False
 
 
 def _providers_for(kind: Kind) -> str:
