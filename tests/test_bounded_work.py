@@ -6,6 +6,7 @@ A far-future `except` is checked against the rule instead of walking millions of
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +50,23 @@ def test_suggestions_for_many_unknown_names_are_bounded() -> None:
     assert rest and all(s.endswith(" and 690 more") for s in rest)
     assert _known("team-0001-acount", {"team-0001-account": 1}, "accounts") == (
         "did you mean 'team-0001-account'?")  # another set of names has its own budget
+
+
+def test_the_json_plan_is_written_as_it_goes_and_reads_as_one_document(tmp_path: Path) -> None:
+    import json
+
+    from conftest import run_pushcal
+    from daemon_kit import calendar, post
+
+    path = tmp_path / "calendar.yaml"
+    path.write_text(calendar([post("d", "2026-12-01 09:00", ["tw", "page"],
+                                   repeat={"every": "day", "forever": True})]))
+    done = run_pushcal(["plan", str(path), "--format", "json", "--from", "2026-12-01",
+                        "--to", "2026-12-04"])
+    assert done.code == 0, done
+    document = json.loads(done.out)
+    assert len(document) == 6
+    assert done.out == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    empty = run_pushcal(["plan", str(path), "--format", "json", "--from", "2020-01-01",
+                         "--to", "2020-01-02"])
+    assert empty.out == "[]\n"

@@ -7,7 +7,7 @@ with stable keys; problems also have GitHub Actions annotations for pull request
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -82,17 +82,27 @@ class PlanItem:
 
 
 def plan_json(items: Iterable[PlanItem]) -> str:
-    out = []
+    """The plan as one JSON document (see `plan_json_chunks`)."""
+    return "".join(plan_json_chunks(items))
+
+
+def plan_json_chunks(items: Iterable[PlanItem]) -> Iterator[str]:
+    """The plan's JSON a piece at a time, item by item, exactly as `json.dumps(list,
+    indent=2)` would write it: a 100-year plan is written as it is rendered, never held
+    whole (it needed a gigabyte)."""
+    first = True
     for item in items:
         occ = item.occurrence
-        out.append({
+        shown = json.dumps({
             "entry": occ.entry, "key": occ.key, "account": occ.account,
             "provider": item.provider, "kind": item.kind, "at": utc_text(occ.due),
             "local": occ.local.isoformat(timespec="seconds"), "state": item.state,
             "requests": [{"step": r.step, "method": r.method, "path": r.path,
                           "body": _shown(r.body)} for r in item.requests],
-        })
-    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+        }, indent=2, ensure_ascii=False)
+        yield ("[\n" if first else ",\n") + "\n".join("  " + line for line in shown.split("\n"))
+        first = False
+    yield "[]\n" if first else "\n]\n"
 
 
 def plan_text(items: Sequence[PlanItem], start: datetime, end: datetime) -> str:

@@ -23,15 +23,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if end <= start:
         raise UsageError("--to must be after --from")
     states = wiring.existing_states(args.state, ctx)
-    items = [output.PlanItem(occ, cal.accounts[occ.account].provider,
+    # Rendered one occurrence at a time: JSON is written as it goes (bounded memory).
+    items = (output.PlanItem(occ, cal.accounts[occ.account].provider,
                              cal.entries[occ.entry].kind.value,
                              render(cal, cal.entries[occ.entry], cal.accounts[occ.account]),
                              states.get((occ.key, occ.account)))
-             for occ in expand(cal, start, end)]
+             for occ in expand(cal, start, end))
     if args.format == "json":
-        ctx.out.write(output.plan_json(items))
+        for chunk in output.plan_json_chunks(items):
+            ctx.out.write(chunk)
     else:
-        ctx.out.write(output.plan_text(items, start, end))
+        ctx.out.write(output.plan_text(list(items), start, end))
         recorded = {key for key, _ in states}
         for past in past_one_offs(cal, min(start, ctx.clock()), recorded):
             print(f"not in this plan: {past.entry.id} was due {output.when(past.due, cal.tz)}, "
