@@ -7,9 +7,10 @@ then writing it inside one transaction is atomic and a claim has a single winner
 ledger is built in a draft file and linked into place (`runner.ledger.sqlite_files`), so nobody
 opens half of one.
 
-This module holds the connection, its transactions and the writes: which state may follow
-which. The queries (`SqliteReads`, which `SqliteLedger` inherits) and the SQL statements
-for rows and events are in `runner.ledger.sqlite_rows`; the lock files are `runner.ledger.locks`.
+This module holds the writes: which state may follow which. The connection, its
+transactions and the checks that its files are still the ones opened are
+`runner.ledger.sqlite_connection`; the queries (`SqliteReads`) and the SQL statements for
+rows and events are `runner.ledger.sqlite_rows`; the lock files are `runner.ledger.locks`.
 
 The PostgreSQL backend (`runner.ledger.postgres`) keeps the same rules with row locks.
 
@@ -19,14 +20,11 @@ Only this module, `runner.ledger.sqlite_rows` and `runner.ledger.sqlite_files` i
 from __future__ import annotations
 
 import os
-import pathlib
 import sqlite3
-import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
 from runner.ledger import sqlite_rows as tables
 from runner.ledger.contract import (
@@ -40,89 +38,23 @@ from runner.ledger.contract import (
     Event,
     Ledger,
     LedgerError,
-    LedgerUntrusted,
     Peer,
     Row,
     State,
     nothing_to_resolve,
 )
-from runner.ledger.identity import FileGuard, untrusted_message
 from runner.ledger.locks import daemon_running, hold_sending, lock_daemon, sending_idle
-from runner.ledger.sqlite_files import (
-    build_schema,
-    check_version,
-    create_beside,
-    inspect_file,
-    is_ledger,
-    refuse_unsafe_open,
-)
-from runner.ledger.sqlite_readonly import SANDBOX_MARK
-from runner.ledger.sqlite_rows import SqliteReads
-
-_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's transaction to end
+from runner.ledger.sqlite_connection import SqliteConnection
 
 
-class SqliteLedger(SqliteReads):
+class SqliteLedger(SqliteConnection):
     """The ledger in one SQLite file: WAL, synchronous=FULL, BEGIN IMMEDIATE for every write.
 
     SQLite's write lock serialises writers across threads and processes alike, so reading a
     row and then writing it inside one transaction is atomic: that makes a claim single-winner.
-    The queries are inherited from `SqliteReads`, which reads through `_read`.
+    The connection, its transactions and its trust checks are `SqliteConnection`'s; the
+    queries are `SqliteReads`'; this class holds the writes: which state may follow which.
     """
-
-    def __init__(self, path: pathlib.Path, *, clock: Callable[[], datetime],
-                 busy_timeout: float = _BUSY_TIMEOUT) -> None:
-        """Open the ledger at `path`, creating it (and its directory) if it does not exist.
-        `busy_timeout`: seconds a write waits for another writer before it fails."""
-        self._path = path
-        self._clock = clock
-        self._mutex = threading.Lock()  # one connection, shared by the daemon's threads
-        self._lock_fds: list[int] = []
-        self._guard = FileGuard(path)
-        self._untrusted: str | None = None  # once the files changed under us, for good
-        with _translated(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            refuse_unsafe_open(path, daemon_running(path), self._guard.sidecars_missing())
-            fresh = inspect_file(path)
-            if fresh and not path.exists():
-                fresh = not create_beside(path, self._now())
-            self._conn = sqlite3.connect(
-                path, isolation_level=None, timeout=busy_timeout, check_same_thread=False
-            )
-            try:
-                self._prepare(fresh)
-            except BaseException:
-                self._conn.close()
-                raise
-
-    def _prepare(self, fresh: bool) -> None:
-        """Set up the connection; `fresh` means build the schema in place (an empty file)."""
-        self._conn.execute("PRAGMA synchronous = FULL")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        if fresh:
-            with self._write() as conn:
-                if not is_ledger(conn):  # another process may have built it meanwhile
-                    build_schema(conn, self._now())
-        (mode,) = self._conn.execute("PRAGMA journal_mode").fetchone()
-        if mode != "wal":  # ledgers made by `create_beside` are WAL from birth
-            self._conn.execute("PRAGMA journal_mode = WAL")
-        check_version(self._conn, self._path, self._now())
-        self._guard.pin()
-
-    def close(self) -> None:
-        """Release the database and the daemon lock (idempotent)."""
-        with self._mutex:
-            self._conn.close()
-            for fd in self._lock_fds:  # after the connection: closing them drops the flocks
-                os.close(fd)
-            self._lock_fds = []
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.close()
 
     def acquire_daemon_lock(self) -> None:
         """Hold an exclusive flock on `<path>.lock`; the kernel drops it if the process dies."""
@@ -297,11 +229,6 @@ class SqliteLedger(SqliteReads):
             return [tables.settle(conn, row, state, f"resolved by hand: {word}", now)
                     for row in targets]
 
-    def mark_sandbox(self) -> None:
-        """Stamp the file as a sandbox's: real runs refuse it and history says so."""
-        with self._mutex, _translated(self._path):
-            self._conn.execute(f"PRAGMA user_version = {SANDBOX_MARK}")
-
     def load(self, rows: Sequence[Row], events: Sequence[Event]) -> None:
         """Copy rows and history in as they are, in one transaction; only into an empty one."""
         with self._write() as conn:
@@ -310,56 +237,6 @@ class SqliteLedger(SqliteReads):
                                   " empty ledger")
             tables.load(conn, rows, events)
 
-    def _now(self) -> str:
-        return tables.stamp(self._clock())
-
-    def verify(self) -> None:
-        """LedgerUntrusted if the ledger's files are no longer the ones this process opened."""
-        with self._mutex, _translated(self._path):
-            self._trust()
-
-    def _trust(self) -> None:
-        """Called under the mutex before every query: the files must be the ones we opened.
-        When only the write-ahead files were deleted, what this process wrote is still in
-        its open (deleted) log: checkpoint it into the database before refusing, so a
-        restart does not see those posts as never sent."""
-        if self._untrusted is None:
-            what = self._guard.problem()
-            if what is None:
-                return
-            self._untrusted = untrusted_message(self._path, what) + self._rescue()
-        raise LedgerUntrusted(self._untrusted)
-
-    def _rescue(self) -> str:
-        if self._guard.problem_with_database() or len(self._guard.sidecars_missing()) < 2:
-            return ""  # another file took its place: writing into it could only do harm
-        try:
-            self._conn.execute("PRAGMA wal_checkpoint(FULL)").fetchone()
-        except sqlite3.DatabaseError:
-            return ""
-        return " (what this process had written was saved into the ledger file first)"
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """The connection for one query, under the mutex (for `SqliteReads`)."""
-        with self._mutex, _translated(self._path):
-            self._trust()
-            yield self._conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: the write lock is taken at BEGIN, released at COMMIT."""
-        with self._mutex, _translated(self._path):
-            self._trust()
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back already
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
     def _sending(self, conn: sqlite3.Connection, key: str, account: str, doing: str) -> Row:
         """The row, which must be `sending`: only its claimer may act on it."""
         row = tables.existing(conn, key, account)
@@ -367,19 +244,6 @@ class SqliteLedger(SqliteReads):
             raise LedgerError(f"cannot {doing} {key!r} on account {account!r}: it is"
                               f" {row.state.value}, not sending (only the claimer may)")
         return row
-
-
-@contextmanager
-def _translated(path: pathlib.Path) -> Iterator[None]:
-    """Turn database trouble (damage, a full disk, a lock held too long) into a clean message."""
-    try:
-        yield
-    except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
-        raise  # our own SQL is wrong: a bug, keep the traceback
-    except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"ledger {path}: {exc}") from None
-    except OSError as exc:
-        raise LedgerError(f"ledger {path}: {exc.strerror or exc}") from None
 
 
 if TYPE_CHECKING:
