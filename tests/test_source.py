@@ -518,7 +518,10 @@ _ONLY_12_NUMBER = re.compile(
     r"[-+]?(?:0o[0-7]+|0[0-7]*[89][0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+"
     r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?)"
 )
-TEXT = st.text().filter(lambda s: not _ONLY_12_NUMBER.fullmatch(s))
+# Characters that reorder how text is shown (bidi embeddings, overrides, isolates) are refused
+# in any value, escaped or not (tests/test_reviewer_sees.py), so they cannot round-trip.
+_REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+TEXT = st.text().filter(lambda s: not _ONLY_12_NUMBER.fullmatch(s) and not _REORDERING.search(s))
 VALUES = st.one_of(TEXT, st.integers(), st.booleans(), st.none(), st.lists(TEXT, max_size=5))
 
 
