@@ -202,6 +202,26 @@ def test_down_for_ten_days_every_occurrence_ends_in_a_row(rig: Rig) -> None:
     assert len(keys) >= 10  # older than the 7-day lookback, still recorded
 
 
+def test_a_crash_left_behind_does_not_shorten_the_look_back_after_long_downtime(rig: Rig) -> None:
+    # The crashed daemon's `sending` row is recovered at start, which records an event now;
+    # the look-back must still reach the ledger's last record before that, ten days ago.
+    now = datetime.now(UTC)
+    first = now - timedelta(days=12)
+    rig.write(calendar([post("daily", stamp(first), ["tw"], repeat={"every": "day", "forever": True}),
+                        post("stuck", stamp(now - timedelta(days=10)), ["tw"])], zone="UTC"))
+    ten_days_ago = now - timedelta(days=10, hours=1)
+    with SqliteLedger(rig.state, clock=lambda: ten_days_ago) as ledger:  # a crash mid-send
+        ledger.claim(ClaimRequest("stuck", "stuck", "tw", ten_days_ago, "twitter/post", "h", None))
+    days = [(first + timedelta(days=n)).date() for n in range(2, 13)]
+    keys = [(f"daily@{day.isoformat()}", "tw") for day in days if
+            datetime.combine(day, first.time(), UTC) < now]
+    asyncio.run(rig.run(rig.settled(*keys)))
+    rows = rig.rows()
+    assert rows[("stuck", "tw")].state is State.UNKNOWN
+    assert [k for k in keys if rows.get(k) is None] == []
+    assert all(rows[k].state is State.MISSED for k in keys) and len(keys) >= 10
+
+
 SENDER = """
 import sys, time
 from datetime import UTC, datetime

@@ -8,6 +8,7 @@ every occurrence that fell due meanwhile ends in a row however long ago.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from runner.calendar import Calendar, Occurrence, expand, occurrence
@@ -20,14 +21,15 @@ if TYPE_CHECKING:
 
 
 def catch_up(daemon: Daemon, before: Calendar | None = None,
-             changed: set[str] | None = None) -> None:
+             changed: set[str] | None = None, *, last_seen: datetime | None = None) -> None:
     """Occurrences that fell due while the daemon was down, or that an edit moved into
     the past (those not already due in the calendar `before` it): within grace they are
     sent once, late; beyond it the worker records them `missed`. After an edit only the
-    `changed` entries can have moved."""
+    `changed` entries can have moved. `last_seen`: the ledger's last record before this
+    start wrote anything (recovering a crash's rows records events now)."""
     now = daemon.clock.now()
     since = now - daemon.lookback
-    last = daemon.ledger.last_activity() if before is None else None
+    last = (last_seen or daemon.ledger.last_activity()) if before is None else None
     if last is not None and last < since:
         # Down for longer than the lookback: everything since pushcal last recorded
         # anything still ends in a row (`missed`, beyond its grace), however long ago.

@@ -81,13 +81,14 @@ class Daemon:
         raise_open_files_limit()
         self.started = self.clock.now()
         self._snapshot = summary.snapshot(self.ledger, self.started, self.lookback)
+        last_seen = self.ledger.last_activity()  # before recovering writes events of its own
         for row in self.ledger.recover():
             self.report("recovered", row)
         self.ledger.announce(self.calendar.digest, self.commit)
         self._scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC", job_defaults={
             "misfire_grace_time": None, "coalesce": False, "max_instances": 1})
         self._scheduler.start()
-        catchup.catch_up(self)
+        catchup.catch_up(self, last_seen=last_seen)
         self.sync()
         self._adopt_retries()
         # A quarter of the horizon, so windows overlap; no one-second floor, which a fast
