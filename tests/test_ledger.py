@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -158,3 +159,23 @@ def test_an_empty_file_becomes_a_ledger(tmp_path: pathlib.Path) -> None:
         assert claim(ledger) is not None
 
 
+
+
+def _plan_of_last_activity(path: pathlib.Path) -> str:
+    with closing(sqlite3.connect(path)) as conn:
+        return " ".join(str(row[-1]) for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT MAX(at) FROM events"))
+
+
+def test_the_last_record_is_found_by_index_in_new_and_older_ledgers(path: pathlib.Path,
+                                                                      clock: Clock) -> None:
+    with SqliteLedger(path, clock=clock) as ledger:
+        claim(ledger)
+    assert "events_at" in _plan_of_last_activity(path)
+    with closing(sqlite3.connect(path)) as conn:  # as a ledger written before the index
+        conn.execute("DROP INDEX events_at")
+        conn.commit()
+    assert "events_at" not in _plan_of_last_activity(path)
+    with SqliteLedger(path, clock=clock) as ledger:  # a writable open adds it
+        assert ledger.last_activity() == clock.now
+    assert "events_at" in _plan_of_last_activity(path)

@@ -46,6 +46,11 @@ _SCHEMA = (
         FOREIGN KEY (key, account) REFERENCES deliveries (key, account))""",
     "CREATE INDEX events_row ON events (key, account)",
 )
+# Indexes added since a schema version was first written: an older pushcal reading the file
+# ignores them, so they need no version of their own, and every writable open adds them.
+# events_at: the daemon's start asks for the ledger's last record (MAX(at)), which without
+# it reads every event (0.12 s a time at two million events).
+_LATER_INDEXES = ("CREATE INDEX IF NOT EXISTS events_at ON events (at)",)
 
 
 def refuse_unsafe_open(path: pathlib.Path, daemon_running: bool, missing: list[str]) -> None:
@@ -131,7 +136,7 @@ def create_beside(path: pathlib.Path, now: str) -> bool:
 
 def build_schema(conn: sqlite3.Connection, now: str) -> None:
     """Create the tables of an empty database, inside the caller's transaction."""
-    for statement in _SCHEMA:
+    for statement in (*_SCHEMA, *_LATER_INDEXES):
         conn.execute(statement)
     conn.execute("INSERT INTO schema_version VALUES (?, ?)", (_SCHEMA_VERSION, now))
 
@@ -157,6 +162,9 @@ def check_version(conn: sqlite3.Connection, path: pathlib.Path, now: str | None 
                           f" version {_SCHEMA_VERSION}: upgrade pushcal")
     if version < _SCHEMA_VERSION and now is not None:
         _migrate(conn, now)
+    if now is not None:
+        for statement in _LATER_INDEXES:
+            conn.execute(statement)
 
 
 def _migrate(conn: sqlite3.Connection, now: str) -> None:
@@ -180,7 +188,8 @@ def _migrate(conn: sqlite3.Connection, now: str) -> None:
 
 
 def _rebuild(conn: sqlite3.Connection, now: str) -> None:
-    for index in ("deliveries_state", "deliveries_entry", "deliveries_scheduled", "events_row"):
+    for index in ("deliveries_state", "deliveries_entry", "deliveries_scheduled", "events_row",
+                  "events_at"):
         conn.execute(f"DROP INDEX IF EXISTS {index}")
     conn.execute("ALTER TABLE deliveries RENAME TO deliveries_v1")
     conn.execute("ALTER TABLE events RENAME TO events_v1")
