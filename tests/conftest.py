@@ -18,6 +18,21 @@ from runner.cli import Context, main
 ROOT = Path(__file__).resolve().parent.parent
 # A fixed "now" for commands that read the clock; validate never does.
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+# The two accounts (a Facebook page and a Twitter identity) and the one photo that the
+# command tests' calendars share; each test file adds its own entries.
+FB = "923843ec-1749-4cc1-988f-d6963f3b1baa"
+X = "1b0e3c7a-55f1-4d0e-9d55-0c1f7f2e8a11"
+TWO_ACCOUNTS = f"""\
+version: 1
+timezone: Europe/Berlin
+accounts:
+  page: {{provider: facebook, identity: {FB}, page: "4563453"}}
+  x: {{provider: twitter, identity: {X}}}
+"""
+PHOTO = """\
+media:
+  photo: {url: "https://cdn.example.com/photo.jpg", type: picture, description: "A photo"}
+"""
 
 
 @dataclass(frozen=True)

@@ -9,24 +9,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import run_pushcal
+from conftest import TWO_ACCOUNTS, run_pushcal
 
 from runner.ledger import ClaimRequest, SqliteLedger, State
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-FB = "923843ec-1749-4cc1-988f-d6963f3b1baa"
-X = "1b0e3c7a-55f1-4d0e-9d55-0c1f7f2e8a11"
-CALENDAR = f"""\
-version: 1
-timezone: Europe/Berlin
-accounts:
-  page: {{provider: facebook, identity: {FB}, page: "4563453"}}
-  x: {{provider: twitter, identity: {X}}}
+CALENDAR = TWO_ACCOUNTS + """\
 posts:
-  - {{id: launch, at: "2026-12-01 09:00", to: [page, x], message: "We're live!\\nSecond line"}}
-  - {{id: tip, at: "2026-12-01 23:30", to: [x], message: "Brew tip", repeat: {{every: day, count: 2}}}}
-  - {{id: ny, at: "2026-12-02 08:00", timezone: America/New_York, to: [x], message: "Hello NY"}}
-  - {{id: off, at: "2026-12-02 09:00", to: [x], message: "Disabled", enabled: false}}
+  - {id: launch, at: "2026-12-01 09:00", to: [page, x], message: "We're live!\\nSecond line"}
+  - {id: tip, at: "2026-12-01 23:30", to: [x], message: "Brew tip", repeat: {every: day, count: 2}}
+  - {id: ny, at: "2026-12-02 08:00", timezone: America/New_York, to: [x], message: "Hello NY"}
+  - {id: off, at: "2026-12-02 09:00", to: [x], message: "Disabled", enabled: false}
 """
 WINDOW = ("--from", "2026-11-30T00:00Z", "--to", "2026-12-31T00:00Z")
 

@@ -11,24 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import Run, run_pushcal
+from conftest import PHOTO, TWO_ACCOUNTS, Run, run_pushcal
 from gitkit import GitRepo
 
 from runner.ledger import ClaimRequest, SqliteLedger, State
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 WINDOW = ("--from", "2026-11-30T00:00Z", "--to", "2026-12-31T00:00Z")
-FB = "923843ec-1749-4cc1-988f-d6963f3b1baa"
-X = "1b0e3c7a-55f1-4d0e-9d55-0c1f7f2e8a11"
-ACCOUNTS = f"""\
-version: 1
-timezone: Europe/Berlin
-accounts:
-  page: {{provider: facebook, identity: {FB}, page: "4563453"}}
-  x: {{provider: twitter, identity: {X}}}
-media:
-  photo: {{url: "https://cdn.example.com/photo.jpg", type: picture, description: "A photo"}}
-  photo2: {{url: "https://cdn.example.com/photo2.jpg", type: picture, description: "Another"}}
+ACCOUNTS = TWO_ACCOUNTS + PHOTO + """\
+  photo2: {url: "https://cdn.example.com/photo2.jpg", type: picture, description: "Another"}
 """
 POSTS = """\
 version: 1

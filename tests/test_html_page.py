@@ -15,22 +15,13 @@ from pathlib import Path
 
 import browser
 import pytest
-from conftest import run_pushcal
+from conftest import PHOTO, TWO_ACCOUNTS, run_pushcal
 
 from runner.ledger import ClaimRequest, SqliteLedger, State
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
-FB = "923843ec-1749-4cc1-988f-d6963f3b1baa"
-X = "1b0e3c7a-55f1-4d0e-9d55-0c1f7f2e8a11"
 EVIL = "</p><script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">&amp;"
-CALENDAR = f"""\
-version: 1
-timezone: Europe/Berlin
-accounts:
-  page: {{provider: facebook, identity: {FB}, page: "4563453"}}
-  x: {{provider: twitter, identity: {X}}}
-media:
-  photo: {{url: "https://cdn.example.com/photo.jpg", type: picture, description: "A photo"}}
+CALENDAR = TWO_ACCOUNTS + PHOTO + f"""\
 posts:
   - {{id: launch, at: "2026-12-01 09:00", to: [page, x], message: "We're live!", media: [photo]}}
   - {{id: evil, at: "2026-12-01 23:30", to: [x], message: {json.dumps(EVIL)}}}

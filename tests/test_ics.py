@@ -12,22 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import icalendar
-from conftest import run_pushcal
+from conftest import PHOTO, TWO_ACCOUNTS, run_pushcal
 
 from runner.ledger import ClaimRequest, SqliteLedger, State
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 WINDOW = ("--from", "2026-11-30T00:00Z", "--to", "2027-07-31T00:00Z")
-FB = "923843ec-1749-4cc1-988f-d6963f3b1baa"
-X = "1b0e3c7a-55f1-4d0e-9d55-0c1f7f2e8a11"
-CALENDAR = f"""\
-version: 1
-timezone: Europe/Berlin
-accounts:
-  page: {{provider: facebook, identity: {FB}, page: "4563453"}}
-  x: {{provider: twitter, identity: {X}}}
-media:
-  photo: {{url: "https://cdn.example.com/photo.jpg", type: picture, description: "A photo"}}
+CALENDAR = TWO_ACCOUNTS + PHOTO + f"""\
 posts:
   - {{id: launch, at: "2026-12-01 09:00", to: [page, x], message: "We're live; really, truly!\\n<script>alert(1)</script> \\\\o/", media: [photo]}}
   - {{id: summer, at: "2027-07-01 18:30", to: [x], message: "Summer time: ☀️ {'é' * 80}"}}

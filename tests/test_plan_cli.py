@@ -12,27 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, run_pushcal
+from conftest import FB, PHOTO, TWO_ACCOUNTS, Run, X, run_pushcal
 
 from runner.ledger import ClaimRequest, SqliteLedger, State
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-FB = "923843ec-1749-4cc1-988f-d6963f3b1baa"
-X = "1b0e3c7a-55f1-4d0e-9d55-0c1f7f2e8a11"
 
-CALENDAR = f"""\
-version: 1
-timezone: Europe/Berlin
-accounts:
-  page: {{provider: facebook, identity: {FB}, page: "4563453"}}
-  x:    {{provider: twitter, identity: {X}}}
-media:
-  photo: {{url: "https://cdn.example.com/photo.jpg", type: picture, description: "A photo"}}
+CALENDAR = TWO_ACCOUNTS + PHOTO + """\
 posts:
-  - {{id: launch, at: "2026-12-01 09:00", to: [page, x], message: "We're live!", media: [photo]}}
-  - {{id: tip, at: "2026-12-03 08:15", to: [x], message: "Brew tip", link: "https://example.com/tip",
-     repeat: {{every: week, count: 3}}}}
+  - {id: launch, at: "2026-12-01 09:00", to: [page, x], message: "We're live!", media: [photo]}
+  - {id: tip, at: "2026-12-03 08:15", to: [x], message: "Brew tip", link: "https://example.com/tip",
+     repeat: {every: week, count: 3}}
 """
 
 # Exact output, with the identity tokens as FB and X and the page's ledger state as STATE.
