@@ -24,7 +24,7 @@ import calgen
 import harness
 import mixgen
 from harness import Broken, Result
-from procs import PYTHON, Timed, run_timed
+from procs import PYTHON, timed_rounds
 
 TARGET = 2.0  # diff wall time / validate wall time, at most
 BIN = Path(PYTHON).parent
@@ -53,18 +53,6 @@ def repository(work: Path, files: int, entries: int) -> tuple[Path, Path]:
     return repo, edited
 
 
-def measure(cmds: dict[str, list[str]], rounds: int) -> dict[str, list[Timed]]:
-    """Every command `rounds` times, in rotation; any failure breaks the run."""
-    runs: dict[str, list[Timed]] = {name: [] for name in cmds}
-    for _ in range(rounds):
-        for name, argv in cmds.items():
-            done = run_timed(argv)
-            if done.returncode != 0:
-                raise Broken(f"{name} exited {done.returncode}: {(done.stdout + done.stderr)[-800:]}")
-            runs[name].append(done)
-    return runs
-
-
 def run(args: argparse.Namespace) -> Result:
     """Build the repository, time both commands, judge."""
     files, entries = (5, 500) if args.small else (50, 10_000)
@@ -81,7 +69,7 @@ def run(args: argparse.Namespace) -> Result:
         }
         print(f"calendar: {entries} entries in {files} files, one entry of {edited.name} edited; "
               f"best of {rounds}")
-        runs = measure(cmds, rounds)
+        runs = timed_rounds(cmds, rounds)
         said = runs["pushcal diff HEAD DIR"][0].stdout
         changed = said.count('"key":')
         if changed == 0:

@@ -212,3 +212,15 @@ class DaemonProcess:
         if self._reader is not None:
             self._reader.join(10)
         return code
+
+
+def timed_rounds(cmds: dict[str, list[str]], rounds: int) -> dict[str, list[Timed]]:
+    """Every command `rounds` times, in rotation; any failure breaks the run."""
+    runs: dict[str, list[Timed]] = {name: [] for name in cmds}
+    for _ in range(rounds):
+        for name, argv in cmds.items():
+            done = run_timed(argv)
+            if done.returncode != 0:
+                raise Broken(f"{name} exited {done.returncode}: {(done.stdout + done.stderr)[-800:]}")
+            runs[name].append(done)
+    return runs

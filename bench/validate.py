@@ -23,7 +23,7 @@ import calgen
 import harness
 import mixgen
 from harness import REPO, Broken, Result
-from procs import PYTHON, Timed, run_timed
+from procs import PYTHON, run_timed, timed_rounds
 
 TARGET = 2.0  # check-jsonschema wall time / pushcal wall time, at least
 BIN = Path(PYTHON).parent
@@ -41,18 +41,6 @@ def commands(folder: Path, files: list[Path]) -> dict[str, list[str]]:
         "libyaml load (floor)": [PYTHON, "-c", FLOOR, *names],
         "python start-up": [PYTHON, "-c", "pass"],
     }
-
-
-def measure(cmds: dict[str, list[str]], rounds: int) -> dict[str, list[Timed]]:
-    """Every command `rounds` times, in rotation; any failure breaks the run."""
-    runs: dict[str, list[Timed]] = {name: [] for name in cmds}
-    for _ in range(rounds):
-        for name, argv in cmds.items():
-            done = run_timed(argv)
-            if done.returncode != 0:
-                raise Broken(f"{name} exited {done.returncode}: {(done.stdout + done.stderr)[-800:]}")
-            runs[name].append(done)
-    return runs
 
 
 def profile(folder: Path, out: Path, top: int = 25) -> None:
@@ -81,7 +69,7 @@ def run(args: argparse.Namespace) -> Result:
         size = sum(p.stat().st_size for p in paths)
         print(f"calendar: {entries} entries {mixgen.kinds_count(cals)} in {files} files, "
               f"{size / 1e6:.1f} MB; best of {rounds}")
-        runs = measure(commands(folder, paths), rounds)
+        runs = timed_rounds(commands(folder, paths), rounds)
         said = runs["pushcal validate DIR"][0].stdout.strip()
         if f"{entries} entries" not in said:
             raise Broken(f"pushcal validate did not see every entry: {said!r}")
