@@ -5,6 +5,8 @@ after 100 ms; every post is on its own account, so the floor is one round trip f
 them at once. Baseline in the same run, on the same sandbox: bare `http.client`, one thread
 and one connection per account, all released at the due time (`bench/burst.py`'s thread
 floor). Target: pushcal's last arrival within 1.3x the baseline's, every post sent once.
+Also in the same run, for reference: httpx's synchronous Client, one thread and one client
+per account (what httpx itself reaches without anyio).
 `--small`: 40 posts on 40 accounts.
 
     /work/venv/bin/python bench/wide_burst.py [--small] [--sizes 500,5000]
@@ -37,8 +39,10 @@ def measure(work: harness.Path, sandbox: SandboxProcess, posts: int) -> dict[str
     ours = burst.daemon_run(work / f"wide-{posts}", sandbox, Shape(posts, posts, lead(posts)))
     dupes = calgen.duplicates(sandbox.received())
     floor = burst.floor_run(work / f"wide-{posts}", sandbox, Shape(posts, posts, 1.0), "threads")
-    return {"posts": posts, "pushcal": ours, "threads": floor, "duplicates": dupes,
-            "ratio": ours["max_arrival_s"] / floor["max_arrival_s"]}
+    plain = burst.floor_run(work / f"wide-{posts}", sandbox, Shape(posts, posts, 1.0),
+                            "httpx-threads")
+    return {"posts": posts, "pushcal": ours, "threads": floor, "httpx_threads": plain,
+            "duplicates": dupes, "ratio": ours["max_arrival_s"] / floor["max_arrival_s"]}
 
 
 def run(args: argparse.Namespace) -> Result:
@@ -51,11 +55,13 @@ def run(args: argparse.Namespace) -> Result:
             SandboxProcess(work, latency_ms=LATENCY_MS) as sandbox:
         found = [measure(work, sandbox, posts) for posts in sizes]
     for each in found:
-        ours, floor = each["pushcal"], each["threads"]
-        assert isinstance(ours, dict) and isinstance(floor, dict)
+        ours, floor, plain = each["pushcal"], each["threads"], each["httpx_threads"]
+        assert isinstance(ours, dict) and isinstance(floor, dict) and isinstance(plain, dict)
         rows.append((f"pushcal run, {each['posts']} accounts", *(ours[k] for k in keys), 1.0))
         rows.append((f"http.client threads, {each['posts']} accounts (baseline)",
                      *(floor[k] for k in keys), floor["max_arrival_s"] / ours["max_arrival_s"]))
+        rows.append((f"httpx sync Client threads, {each['posts']} accounts (httpx's own reach)",
+                     *(plain[k] for k in keys), plain["max_arrival_s"] / ours["max_arrival_s"]))
         posts = each["posts"]
         result.target(f"{posts} posts: all sent once ({ours['sent']:g} sent, "
                       f"{ours['received']:g} received, {each['duplicates']} duplicates)",

@@ -47,8 +47,8 @@ def _burst(figures: dict[str, Any]) -> None:
 def _wide_burst(figures: dict[str, Any]) -> None:
     (size,) = figures["sizes"]
     assert size["posts"] == 40 and size["duplicates"] == 0
-    assert (size["pushcal"]["sent"], size["pushcal"]["received"], size["threads"]["received"]) == (
-        40, 40, 40)
+    assert (size["pushcal"]["sent"], size["pushcal"]["received"], size["threads"]["received"],
+            size["httpx_threads"]["received"]) == (40, 40, 40, 40)
 
 
 def _startup(figures: dict[str, Any]) -> None:
