@@ -89,3 +89,42 @@ def test_a_new_file_and_a_removed_file_are_seen(tmp_path: Path) -> None:
     (tmp_path / "more.yaml").unlink()
     assert set(loader.load().entries) == {"a", "b"}
     _same_as_fresh(loader, tmp_path)
+
+
+def _many_posts(count: int) -> str:
+    lines = [f'  - {{id: p{i}, at: "2027-03-01 09:00", to: [x], message: "post {i}"}}'
+             for i in range(count)]
+    return "version: 1\ntimezone: Europe/Berlin\nposts:\n" + "\n".join(lines) + "\n"
+
+
+def test_loading_runs_no_cyclic_collection_and_leaves_the_collector_as_it_was(
+        tmp_path: Path) -> None:
+    """Thousands of entries allocate far past the collector's thresholds; every object they
+    make lives on, so a collection during the load is pure cost (BENCHMARKS.md 9.4). Without the pause this
+    load runs dozens of collections."""
+    import gc
+    _write(tmp_path, posts=_many_posts(3_000))
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        cal = load([str(tmp_path)])
+    finally:
+        gc.callbacks.remove(count)
+    assert len(cal.entries) == 3_000
+    assert len(collections) <= 1  # the young generation's, once the collector resumes
+    assert gc.isenabled()
+    (tmp_path / "posts.yaml").write_text("version: 1\nposts: [{id: 7}]\n", encoding="utf-8")
+    with pytest.raises(InvalidCalendar):
+        load([str(tmp_path)])
+    assert gc.isenabled()
+
+
+def test_entries_share_one_copy_of_each_account_name(tmp_path: Path) -> None:
+    _write(tmp_path, posts=_many_posts(3))
+    first, *rest = load([str(tmp_path)]).entries.values()
+    assert all(entry.to[0] is first.to[0] for entry in rest)

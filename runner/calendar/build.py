@@ -7,6 +7,7 @@ not checked again, so each mistake is reported once, where it was made.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
@@ -162,7 +163,7 @@ def _entry(b: Builder, doc: Document, path: Path, kind: Kind, item: Mapping[str,
     content = {k: v for k, v in item.items() if k != "note"}
     return Entry(
         id=item["id"], kind=kind, file=doc.file, line=doc.where(path)[0], tz=tz, start=start,
-        to=tuple(item["to"]), fields=entry_fields(item),
+        to=tuple(map(sys.intern, item["to"])), fields=entry_fields(item),
         overrides={k: entry_fields(v) for k, v in item.get("overrides", {}).items()},
         repeat=repeat,
         grace=grace,

@@ -57,7 +57,7 @@ class Medium:
     title: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Repeat:
     every: str  # "day" | "week" | "month"
     interval: int = 1
@@ -71,7 +71,7 @@ class Repeat:
     until_instant: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # 200,000 entries: slots save ~100 MB
 class Entry:
     """One calendar entry. `start` is the first occurrence's wall time in `tz`; `exact` is
     the instant when the entry gave an offset or does not repeat (then it is checked)."""
