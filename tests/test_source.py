@@ -622,3 +622,11 @@ def test_load_all_returns_documents_in_order(tmp_path: pathlib.Path) -> None:
         ("a.yml", {"version": 1}),
         ("b.yaml", {"version": 2}),
     ]
+
+
+# The walk for reordering characters is skipped when the bytes cannot hold one: each way of
+# writing one must still be found, in a value or a key, at its place.
+@pytest.mark.parametrize("written", ["\u202e", "\\u202E", "\\U0000202e", "\u2067"])
+def test_reordering_characters_are_found_however_written(written: str) -> None:
+    assert [p.line for p in problems(f'a: ok\nb:\n  "k{written}": x\n')] == [3]
+    assert [(p.line, p.col) for p in problems(f'a: ok\nb: "v{written}"\n')] == [(2, 4)]
