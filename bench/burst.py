@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,14 +154,7 @@ def _threads(url: str, creds: Credentials, due: float, streams: Streams) -> floa
                 refused.append(answer.status)
         connection.close()
 
-    threads = [threading.Thread(target=stream, args=(s,)) for s in streams]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if refused:
-        raise Broken(f"baseline posts were refused: {refused[:5]}")
-    return time.time()
+    return _one_thread_each(stream, [(s,) for s in streams], refused)
 
 
 def _httpx_threads(url: str, creds: Credentials, due: float, streams: Streams) -> float:
@@ -180,8 +174,14 @@ def _httpx_threads(url: str, creds: Credentials, due: float, streams: Streams) -
                 refused.append(answer.status_code)
         client.close()
 
-    threads = [threading.Thread(target=stream, args=pair)
-               for pair in zip(clients, streams, strict=True)]
+    return _one_thread_each(stream, list(zip(clients, streams, strict=True)), refused)
+
+
+def _one_thread_each(stream: Callable[..., None], each: list[tuple[Any, ...]],
+                     refused: list[int]) -> float:
+    """Run `stream` in one thread per argument tuple, all at once; the time the last one
+    ended. Broken if any post was refused (`stream` notes their statuses in `refused`)."""
+    threads = [threading.Thread(target=stream, args=args) for args in each]
     for thread in threads:
         thread.start()
     for thread in threads:
