@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from runner.calendar import Account, Calendar, Entry, Kind, Occurrence, Repeat, expand, occurrence
 from runner.calendar.build import build
 from runner.calendar.files import load_text
+from runner.calendar.table import Entries
 from runner.errors import InvalidCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -262,7 +263,7 @@ def entry(start: datetime, tz: tzinfo, repeat: Repeat | None, to: tuple[str, ...
 def calendar_of(*entries: Entry) -> Calendar:
     accounts = {name: Account(name, "twitter", "1b0e3c7a-55f1-4d0e-9d55-0c1f7f2e8a11")
                 for e in entries for name in e.to}
-    return Calendar(accounts, {}, {e.id: e for e in entries}, digest="test")
+    return Calendar(accounts, {}, Entries.of(entries), digest="test")
 
 
 # fold=1 is what the builder gives an entry written with the offset of a repeated hour's second

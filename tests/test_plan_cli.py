@@ -215,7 +215,11 @@ def test_plan_never_creates_a_ledger(cal: Path, tmp_path: Path) -> None:
     assert from_env.code == 0, from_env
     home = pushcal("plan", cal, env={"HOME": str(tmp_path / "home")})
     assert home.code == 0, home
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["cal.yaml"]
+    cache = tmp_path / "home" / ".cache"  # the checked files' records: no ledger
+    made = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
+                  if cache not in p.parents and p != cache)
+    assert made == ["cal.yaml", "home"]
+    assert all(p.suffix == ".record" for p in cache.rglob("*") if p.is_file())
 
 
 def test_plan_of_an_invalid_calendar_reports_and_exits_1(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ Pure but for reading files. The only user of PyYAML (`strict_yaml`) and jsonsche
 from runner.calendar.expansion import Occurrence, expand, instants, occurrence
 from runner.calendar.loader import Loader, Source, load, read_sources
 from runner.calendar.model import Account, Calendar, Entry, Kind, Medium, Repeat
+from runner.calendar.records import Store
 
 __all__ = [
     "Account", "Calendar", "Entry", "Kind", "Loader", "Medium", "Occurrence", "Repeat",
-    "Source", "expand", "instants", "load", "occurrence", "read_sources",
+    "Source", "Store", "expand", "instants", "load", "occurrence", "read_sources",
 ]

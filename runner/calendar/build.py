@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from runner.calendar import cascades, rules, schema, times
 from runner.calendar.builder import Builder, Findings, Path, first_wall, parse_duration, parse_time
@@ -26,45 +27,150 @@ from runner.calendar.model import (
     entry_fields,
     medium_from,
 )
+from runner.calendar.packing import pack
+from runner.calendar.records import FileRecord, names_digest, zone_digest
 from runner.calendar.repetition import check_repeat
+from runner.calendar.table import Entries, Row, summary_of
 from runner.errors import InvalidCalendar
 
 
-@dataclass
-class Memo:
-    """Entries built from files by content hash, and their rule findings by content hash
-    and the accounts and media they were checked against: what a reload can reuse."""
+@dataclass(frozen=True)
+class Fresh:
+    """A file read and schema-checked in this process."""
 
-    entries: dict[tuple[str, Path], Entry] = field(default_factory=dict)
-    findings: dict[tuple[str, Path, int], list[rules.Finding]] = field(default_factory=dict)
+    doc: Document
+    findings: Findings
+    sha: str  # of its bytes (or of its data, when it has no bytes)
+
+
+Part = Fresh | FileRecord
+
+
+class NeedsReading(Exception):
+    """Entries of recorded files now break a rule (an account or medium they use changed):
+    their problems need those files' positions, so the files must be read again."""
+
+    def __init__(self, names: set[str]) -> None:
+        super().__init__(", ".join(sorted(names)))
+        self.names = names
 
 
 def build(docs: Sequence[Document], findings: Sequence[Findings] | None = None,
-          digests: Sequence[str] | None = None, memo: Memo | None = None) -> Calendar:
+          digests: Sequence[str] | None = None) -> Calendar:
     """Every document into one Calendar; InvalidCalendar with all problems otherwise.
     `findings` and `digests` are each document's schema findings and content hash, when
-    the caller already has them; `memo` (with `digests`) reuses earlier work."""
-    b = Builder(docs)
-    for doc, found in zip(docs, findings or [schema.validate(d) for d in docs], strict=True):
-        for path, problem in found:
-            b.problems.append(problem)
-            b.mark_broken(doc, path)
-    for doc in docs:
-        _names(b, doc)
-    names = hash((frozenset(b.accounts.items()), frozenset(b.media.items())))
-    b.typos = frozenset().union(*(cascades.misspelled(d) for d in docs)) - {"timezone"}
-    b.zone_hint = cascades.zone_hint(docs)
-    keys = digests if digests is not None and memo is not None else [None] * len(docs)
-    zones = [_entries(b, doc, key, memo or Memo(), names) for doc, key in zip(docs, keys, strict=True)]
-    if b.problems:
-        raise InvalidCalendar(b.problems)
+    the caller already has them. The entries are held as built."""
+    found = findings or [schema.validate(d) for d in docs]
+    content = digests if digests is not None else [digest_of(d.data) for d in docs]
+    parts = [Fresh(*part) for part in zip(docs, found, content, strict=True)]
+    b, built, _ = _check(parts)
+    zones = [made[0] for made in built if made is not None]
     accounts = {k: v for k, v in b.accounts.items() if v is not None}
     media = {k: v for k, v in b.media.items() if v is not None}
-    content = digests if digests is not None else [digest_of(d.data) for d in docs]
-    return Calendar(accounts, media, b.entries,
-                    digest_of([[d.file, c] for d, c in zip(docs, content, strict=True)]),
+    return Calendar(accounts, media, Entries.of(b.entries.values()),
+                    digest_of([[p.doc.file, p.sha] for p in parts]),
                     next((z for z in zones if z is not None), None),
                     tuple(d.file for d in docs))
+
+
+def build_records(parts: Sequence[Part]) -> list[FileRecord]:
+    """Check files together, some read now and some recorded, as `build` checks them all:
+    each file's record, or InvalidCalendar with every problem (at the places `build` would
+    give), or NeedsReading when recorded files must be read for their problems' places."""
+    b, built, names = _check(parts)
+    records = []
+    for part, made in zip(parts, built, strict=True):
+        if isinstance(part, Fresh):
+            assert made is not None
+            records.append(_record(b, part, *made, names))
+        else:
+            records.append(part if part.names == names else replace(part, names=names))
+    return records
+
+
+def assemble(records: Sequence[FileRecord]) -> Calendar:
+    """The calendar that records checked together make (see `build_records`)."""
+    rows = {row.id: row for record in records for row in record.entries}
+    return Calendar({a.name: a for r in records for a in r.accounts},
+                    {m.name: m for r in records for m in r.media}, Entries(rows),
+                    digest_of([[r.name, r.sha] for r in records]),
+                    next((r.zone for r in records if r.zone is not None), None),
+                    tuple(r.name for r in records))
+
+
+Built = tuple[tzinfo | None, list[tuple[Path, Entry]]]  # a file's zone, its entries
+
+
+def _check(parts: Sequence[Part]) -> tuple[Builder, list[Built | None], str]:
+    """Every problem of these files together, in the order `build` finds them."""
+    docs = [p.doc if isinstance(p, Fresh) else p.stand_in() for p in parts]
+    b = Builder(docs)
+    for part in parts:
+        if isinstance(part, Fresh):
+            for path, problem in part.findings:
+                b.problems.append(problem)
+                b.mark_broken(part.doc, path)
+    for part, doc in zip(parts, docs, strict=True):
+        _names(b, doc) if isinstance(part, Fresh) else _recorded_names(b, part, doc)
+    names = names_digest(b.accounts, b.media)
+    b.typos = frozenset().union(*(cascades.misspelled(d) for d in docs)) - {"timezone"}
+    b.zone_hint = cascades.zone_hint(docs)
+    built: list[Built | None] = []
+    stale = set()
+    for part, doc in zip(parts, docs, strict=True):
+        if isinstance(part, Fresh):
+            built.append(_entries(b, doc))
+            continue
+        built.append(None)
+        for row in part.entries:
+            b.first_seen("entry id", row.id, doc, (*row.path, "id"))
+        if part.names != names and _breaks_rules(b, part):
+            stale.add(part.name)
+    if stale:
+        raise NeedsReading(stale)
+    if b.problems:
+        raise InvalidCalendar(b.problems)
+    return b, built, names
+
+
+def _recorded_names(b: Builder, record: FileRecord, doc: Document) -> None:
+    for account in record.accounts:
+        if b.first_seen("account", account.name, doc, ("accounts", account.name)):
+            b.accounts[account.name] = account
+    for medium in record.media:
+        if b.first_seen("medium", medium.name, doc, ("media", medium.name)):
+            b.media[medium.name] = medium
+
+
+def _breaks_rules(b: Builder, record: FileRecord) -> bool:
+    """Whether a recorded entry breaks a rule under the accounts and media now defined."""
+    entries = Entries({row.id: row for row in record.entries})
+    return any(not cascades.hidden(message, b.typos)
+               for entry in entries.values()
+               for _, message, _ in rules.check_entry(entry, b.accounts, b.media))
+
+
+def _record(b: Builder, part: Fresh, zone: tzinfo | None, entries: list[tuple[Path, Entry]],
+            names: str) -> FileRecord:
+    doc = part.doc
+    accounts = [name for name in _mapping(doc, "accounts")]
+    media = [name for name in _mapping(doc, "media")]
+    named: list[Path] = [*(("accounts", n) for n in accounts), *(("media", n) for n in media)]
+    timezone = doc.data.get("timezone") if isinstance(doc.data, dict) else None
+    used = {tz.key for tz in (zone, *(e.tz for _, e in entries)) if isinstance(tz, ZoneInfo)}
+    return FileRecord(
+        doc.file, part.sha, zone, timezone if isinstance(timezone, str) else None,
+        tuple(b.accounts[n] for n in accounts if b.accounts[n] is not None),  # type: ignore[misc]
+        tuple(b.media[n] for n in media if b.media[n] is not None),  # type: ignore[misc]
+        tuple(Row(e.id, summary_of(e), pack(e), e.file, path, _place(doc, (*path, "id")))
+              for path, e in entries),
+        tuple((path, doc.where(path, key=True)) for path in named),
+        names, tuple((key, zone_digest(key)) for key in sorted(used)))
+
+
+def _place(doc: Document, path: Path) -> int:
+    line, col = doc.where(path, key=True)
+    return line << 32 | col
 
 
 def _mapping(doc: Document, key: str) -> Mapping[str, Any]:
@@ -99,12 +205,11 @@ def _file_settings(b: Builder, doc: Document) -> tuple[tzinfo | None, timedelta]
     return tz, grace
 
 
-def _entries(b: Builder, doc: Document, digest: str | None, memo: Memo,
-             names: int) -> tzinfo | None:
-    """Build the entries of one file; returns the file's zone. With the file's `digest`,
-    entries and rule findings already in `memo` are reused."""
+def _entries(b: Builder, doc: Document) -> Built:
+    """Build the entries of one file; returns the file's zone and its entries with their paths."""
     file_tz, file_grace = _file_settings(b, doc)
     data = doc.data if isinstance(doc.data, dict) else {}
+    built: list[tuple[Path, Entry]] = []
     for kind in Kind:
         items = data.get(kind.value)
         for index, item in enumerate(items if isinstance(items, list) else []):
@@ -115,23 +220,15 @@ def _entries(b: Builder, doc: Document, digest: str | None, memo: Memo,
                 continue
             if b.is_broken(doc, path) or not isinstance(item, dict):
                 continue
-            entry = memo.entries.get((digest, path)) if digest else None
+            entry = _entry(b, doc, path, kind, item, file_tz, file_grace)
             if entry is None:
-                before = len(b.problems)
-                entry = _entry(b, doc, path, kind, item, file_tz, file_grace)
-                if entry is not None and digest and len(b.problems) == before:
-                    memo.entries[(digest, path)] = entry
-            if entry is not None:
-                b.entries[entry.id] = entry
-                found = memo.findings.get((digest, path, names)) if digest else None
-                if found is None:
-                    found = list(rules.check_entry(entry, b.accounts, b.media))
-                    if digest:
-                        memo.findings[(digest, path, names)] = found
-                for rel, message, hint in found:
-                    if not cascades.hidden(message, b.typos):
-                        b.report(doc, path + rel, message, hint, key=not rel)
-    return file_tz
+                continue
+            b.entries[entry.id] = entry
+            built.append((path, entry))
+            for rel, message, hint in rules.check_entry(entry, b.accounts, b.media):
+                if not cascades.hidden(message, b.typos):
+                    b.report(doc, path + rel, message, hint, key=not rel)
+    return file_tz, built
 
 
 def _entry(b: Builder, doc: Document, path: Path, kind: Kind, item: Mapping[str, Any],

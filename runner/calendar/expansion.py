@@ -33,7 +33,7 @@ def expand(cal: Calendar, start: datetime, end: datetime, *,
            entries: Iterator[Entry] | None = None) -> list[Occurrence]:
     """Every occurrence with `start <= due < end` (both aware), sorted; disabled entries skipped."""
     found: list[Occurrence] = []
-    for entry in entries if entries is not None else iter(cal.entries.values()):
+    for entry in entries if entries is not None else cal.entries.near(start, end):
         if not entry.enabled:
             continue
         for key, local in instants(entry, start, end):

@@ -14,9 +14,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.calendar import times
+
+if TYPE_CHECKING:
+    from runner.calendar.table import Entries
 
 DEFAULT_GRACE = timedelta(minutes=15)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -73,8 +76,8 @@ class Repeat:
 
 @dataclass(frozen=True, slots=True)  # no __dict__ for each of 200,000 entries
 class Entry:
-    """One calendar entry. `start` is the first occurrence's wall time in `tz`; `exact` is
-    the instant when the entry gave an offset or does not repeat (then it is checked)."""
+    """One calendar entry. `start` is the first occurrence's wall time in `tz`, checked to
+    name exactly one instant; an entry written with an offset has it converted into `tz`."""
 
     id: str
     kind: Kind
@@ -100,7 +103,7 @@ class Entry:
 class Calendar:
     accounts: Mapping[str, Account]
     media: Mapping[str, Medium]
-    entries: Mapping[str, Entry]  # by id, in file order
+    entries: Entries  # by id, in file order
     digest: str  # hash of the whole calendar's content
     tz: tzinfo | None = None  # the first file's zone: how bare wall times on the command line are read
     files: tuple[str, ...] = ()

@@ -16,7 +16,7 @@ DAYS = 30
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the agenda of the window (default: the next 30 days)."""
-    cal = load(args.paths)
+    cal = load(args.paths, ctx.records())
     start, end = reviewing.window(args, cal, ctx, DAYS)
     unknown = sorted(set(args.account or ()) - set(cal.accounts))
     if unknown:

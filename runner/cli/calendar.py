@@ -18,7 +18,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Write each file asked for; say what was written on stderr."""
     if not args.html and not args.ics:
         raise UsageError("say what to write: --html FILE, --ics FILE, or both")
-    cal = load(args.paths)
+    cal = load(args.paths, ctx.records())
     start, end = reviewing.window(args, cal, ctx, DAYS)
     chosen = [s for s in slots(cal, start, end).values() if s.enabled]
     rows = reviewing.rows(args, ctx)

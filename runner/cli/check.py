@@ -15,7 +15,7 @@ from runner.oneall.client import Client
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print, per unknown row, what the listings show and which `resolve` fits; change nothing."""
-    cal = load(args.paths)
+    cal = load(args.paths, ctx.records())
     with wiring.reader(args.state, f"no ledger at {args.state}: give the daemon's --state") as ledger:
         rows = ledger.rows(states=[State.UNKNOWN], entry=args.entry)
     if not rows:

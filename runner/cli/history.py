@@ -16,7 +16,7 @@ from runner.cli.moments import moment
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the rows of an existing ledger, filtered by entry (or key) and time."""
-    cal = load(args.paths) if args.paths else None
+    cal = load(args.paths, ctx.records()) if args.paths else None
     tint = colour.state_tint(ctx)
     since = moment(args.since, cal, "--since") if args.since else None
     entry, key = split_key(args.entry)

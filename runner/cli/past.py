@@ -37,9 +37,12 @@ def past_one_offs(cal: Calendar, now: datetime,
                   recorded: Collection[str] = ()) -> list[Past]:
     """Enabled one-offs due (with their grace) before `now`, except the ids in `recorded`."""
     found = []
-    for entry in cal.entries.values():
-        if entry.repeat is not None or not entry.enabled or entry.id in recorded:
+    for entry_id, summary in cal.entries.summaries():
+        if summary.repeats or not summary.enabled or entry_id in recorded:
             continue
+        if summary.earliest + summary.grace >= now:
+            continue  # certainly not past: left unread
+        entry = cal.entries[entry_id]
         due = entry.start.replace(tzinfo=entry.tz)
         if due + entry.grace < now:
             found.append(Past(entry, due))

@@ -17,7 +17,7 @@ PLAN_DAYS = 30
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the plan as text or JSON; the ledger's states beside it when one exists."""
-    cal = load(args.paths)
+    cal = load(args.paths, ctx.records())
     start = moment(args.start, cal, "--from") if args.start else ctx.clock()
     end = moment(args.end, cal, "--to") if args.end else start + timedelta(days=PLAN_DAYS)
     if end <= start:

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError("--rehearse plays the calendar on virtual time: it needs --sandbox")
     observers.check(args, ctx.env)
     wiring.keep_history_apart(args)
-    loader = Loader(args.paths)
+    loader = Loader(args.paths, ctx.records())
     cal = loader.load()
     start = moment(args.start, cal, "--from") if args.start else ctx.clock()
     if args.start and not args.rehearse:
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.rehearse:
             log("rehearsing", virtual_from=start, until=until, speed=args.speed,
                 note="virtual time: every moment in this log is on the rehearsal's clock")
-        one_offs = [e.id for e in cal.entries.values() if e.repeat is None]  # key = id
+        one_offs = [i for i, s in cal.entries.summaries() if not s.repeats]  # key = id
         recorded = {key for key, _ in ledger.keys_in(set(State), keys=one_offs)}
         for past in past_one_offs(cal, clock.now() - options.lookback, recorded):
             log("past-one-off", entry=past.entry.id, due=past.due,

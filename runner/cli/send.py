@@ -22,7 +22,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if len(args.args) < 2:
         raise UsageError("send needs the calendar PATH(s) and then the ENTRY id")
     wiring.keep_history_apart(args)
-    cal = load(args.args[:-1])
+    cal = load(args.args[:-1], ctx.records())
     occurrences = _next_occurrences(cal, args.args[-1], args.account, ctx.clock())
     with (wiring.client(args.sandbox, ctx, args.read_timeout) as client,
           wiring.ledger(args, ctx.clock) as ledger, ledger.hold_for_sending()):

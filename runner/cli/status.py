@@ -26,7 +26,7 @@ NEXT_DAYS = 30
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the ledger's summary; with --check, exit 1 when a delivery needs a person."""
-    cal = load(args.paths) if args.paths else None
+    cal = load(args.paths, ctx.records()) if args.paths else None
     tint = colour.state_tint(ctx)
     tz = cal.tz if cal is not None else None
     done: set[tuple[str, str]] = set()

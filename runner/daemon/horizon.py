@@ -96,8 +96,8 @@ def unsettled(calendar: Calendar, start: datetime, end: datetime,
 def changed_entries(before: Calendar, after: Calendar) -> set[str]:
     """Ids of entries added, removed, or changed in what or when they publish."""
     def view(cal: Calendar, entry_id: str) -> tuple[str, timedelta] | None:
-        entry = cal.entries.get(entry_id)
-        return None if entry is None else (entry.digest, entry.grace)
+        summary = cal.entries.summary(entry_id)
+        return None if summary is None else (summary.digest, summary.grace)
 
     ids = before.entries.keys() | after.entries.keys()
     return {i for i in ids if view(before, i) != view(after, i)}
