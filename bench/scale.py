@@ -6,9 +6,11 @@ of them is scheduled. `pushcal run` runs as a subprocess (JSON logs on stderr) a
 sandbox (nothing falls due during the run). Measured: launch -> its "started" line; its peak
 resident memory (VmHWM from /proc, read while it runs); and, after moving one entry by an
 hour in its file, the file write -> its "reloaded" line. Baseline in the same run: the time
-to just `pushcal validate` the same calendar. Targets: started within 10 s, at most 500 MB
-resident, reloaded within 2 s. On a miss (or with `--profile`) the daemon is run again
-under cProfile and the top functions are printed.
+to just `pushcal validate` the same calendar. Commands keep their records in the work
+directory (PUSHCAL_CACHE). Targets: started within 10 s, at most 500 MB
+resident, reloaded within 2 s (with `--ten`: 400 MB and 1 s), and `plan` and `agenda` for a
+week within 2 s once the files are recorded (the first `plan` records them). On a miss (or
+with `--profile`) the daemon is run again under cProfile and the top functions are printed.
 
     /work/venv/bin/python bench/scale.py [--small] [--profile]
 """
@@ -16,6 +18,7 @@ under cProfile and the top functions are printed.
 from __future__ import annotations
 
 import argparse
+import os
 import pstats
 import re
 import sys
@@ -34,6 +37,7 @@ from runner.calendar import build, expansion, load, schema
 from runner.calendar import files as source
 
 START_S, RSS_MB, RELOAD_S, VIEW_S = 10.0, 500.0, 2.0, 2.0
+TEN_RSS_MB, TEN_RELOAD_S = 400.0, 1.0  # at ten times the size (--ten), the goals are tighter
 HORIZON_H = 24 * 400  # the generated occurrences lie within it
 RUN_HORIZON_H = 8760  # the longest horizon `pushcal run` takes: most of them are scheduled
 _ONE_OFF = re.compile(r'^  - id: (f\d+)\n    at: "([^"]+)"\n    to:', re.MULTILINE)
@@ -53,11 +57,16 @@ def move_one_entry(path: Path) -> str:
     raise Broken(f"no one-off entry to move in {path}")
 
 
+def records_env(work: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment with the checked files' records kept in the work directory."""
+    return {**(base if base is not None else os.environ), "PUSHCAL_CACHE": str(work / "records")}
+
+
 def daemon_run(work: Path, sandbox: SandboxProcess, folder: Path, paths: list[Path],
                argv_prefix: list[str] | None = None,
                horizon_hours: float = RUN_HORIZON_H) -> dict[str, Any]:
     """Start, measure start-up and memory, move one entry, measure the reload, stop."""
-    daemon = DaemonProcess([folder], work / "ledger.sqlite", sandbox.env(),
+    daemon = DaemonProcess([folder], work / "ledger.sqlite", records_env(work, sandbox.env()),
                            horizon_hours=horizon_hours, prefix=argv_prefix).start()
     try:
         started, event = daemon.wait_for("started", 300)
@@ -87,15 +96,16 @@ def count_occurrences(folder: Path) -> int:
     return len(expansion.expand(cal, now, now + timedelta(hours=HORIZON_H)))
 
 
-def week_views(folder: Path, start: datetime) -> dict[str, float]:
-    """Wall seconds of `plan` and `agenda` for the calendar's first busy week."""
+def week_views(work: Path, folder: Path, start: datetime) -> dict[str, float]:
+    """Wall seconds of `plan` and `agenda` for the calendar's first busy week: `plan` once
+    with no records (it checks every file and records them), then each with the records."""
     window = ["--from", f"{start:%Y-%m-%dT%H:%M}Z", "--to", f"{start + timedelta(days=7):%Y-%m-%dT%H:%M}Z"]
     found = {}
-    for view in ("plan", "agenda"):
-        done = run_timed([*PUSHCAL, view, str(folder), *window])
+    for view, label in (("plan", "no records yet"), ("plan", "recorded"), ("agenda", "recorded")):
+        done = run_timed([*PUSHCAL, view, str(folder), *window], env=records_env(work))
         if done.returncode != 0:
             raise Broken(f"pushcal {view} exited {done.returncode}: {done.stderr[-300:]}")
-        found[f"pushcal {view}, one week"] = done.wall
+        found[f"pushcal {view}, one week, {label}"] = done.wall
     return found
 
 
@@ -138,6 +148,7 @@ def profile(work: Path, sandbox: SandboxProcess, folder: Path, paths: list[Path]
 def run(args: argparse.Namespace) -> Result:
     """Generate, check the count, take the validate baseline, measure the daemon."""
     target, files = (2_000, 5) if args.small else (args.occurrences, args.files)
+    rss_goal, reload_goal = (TEN_RSS_MB, TEN_RELOAD_S) if args.ten else (RSS_MB, RELOAD_S)
     result = Result("scale")
     with harness.workdir("scale", args.keep) as work, SandboxProcess(work) as sandbox:
         start = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=2)
@@ -152,14 +163,14 @@ def run(args: argparse.Namespace) -> Result:
         if any(v.returncode != 0 for v in validate):
             raise Broken(f"pushcal validate failed: {validate[0].stdout[-500:]}")
         base = min(v.wall for v in validate)
-        views = week_views(folder, start)
+        views = week_views(work, folder, start)
         found = daemon_run(work, sandbox, folder, paths, horizon_hours=args.horizon)
         if sandbox.received():
             raise Broken("something was sent during the run; the calendar must lie in the future")
         print(f"{occurrences} occurrences of {found['entries']} entries in {files} files "
               f"({size / 1e6:.1f} MB), {found['jobs']} scheduler jobs, horizon {args.horizon:g} h")
         rows = [("pushcal validate (baseline)", base, "-", 1.0),
-                ("run: launch -> started", found["start_s"], found["rss_at_start_mb"],
+                ("run: launch -> started, recorded", found["start_s"], found["rss_at_start_mb"],
                  found["start_s"] / base),
                 ("run: edit -> reloaded", found["reload_s"], found["peak_rss_mb"],
                  found["reload_s"] / base),
@@ -169,12 +180,13 @@ def run(args: argparse.Namespace) -> Result:
                           "validate_s": base, "views_s": views, **found}
         result.target(f"started within {START_S:g} s (got {found['start_s']:.2f} s)",
                       found["start_s"] <= START_S)
-        result.target(f"peak RSS <= {RSS_MB:g} MB (got {found['peak_rss_mb']:.0f} MB)",
-                      found["peak_rss_mb"] <= RSS_MB)
-        result.target(f"reloaded within {RELOAD_S:g} s of the edit (got {found['reload_s']:.2f} s)",
-                      found["reload_s"] <= RELOAD_S)
+        result.target(f"peak RSS <= {rss_goal:g} MB (got {found['peak_rss_mb']:.0f} MB)",
+                      found["peak_rss_mb"] <= rss_goal)
+        result.target(f"reloaded within {reload_goal:g} s of the edit "
+                      f"(got {found['reload_s']:.2f} s)", found["reload_s"] <= reload_goal)
         for name, wall in views.items():
-            result.target(f"{name} within {VIEW_S:g} s (got {wall:.2f} s)", wall <= VIEW_S)
+            if "no records" not in name:  # the first command after a change of every file
+                result.target(f"{name} within {VIEW_S:g} s (got {wall:.2f} s)", wall <= VIEW_S)
         if args.profile or (not result.passed and not args.no_profile):
             profile(work, sandbox, folder, paths)
         elif not result.passed:
@@ -192,6 +204,8 @@ if __name__ == "__main__":
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--recurring", type=float, default=0.035,
                         help="the share of entries that repeat (40 times each)")
+    parser.add_argument("--ten", action="store_true",
+                        help="the goals at ten times the size: 400 MB resident, reloaded in 1 s")
     parser.add_argument("--horizon", type=float, default=RUN_HORIZON_H, metavar="HOURS",
                         help="the daemon's horizon (default: a year, the longest it takes)")
     sys.exit(harness.main(run, parser))

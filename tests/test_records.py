@@ -9,6 +9,7 @@ import shutil
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ from runner.calendar import Calendar, Entry, Kind, Loader, Repeat, expand, load
 from runner.calendar.packing import pack, unpack
 from runner.calendar.records import FileRecord, Store
 from runner.calendar.table import Entries
+from runner.cli.context import Context
 from runner.errors import InvalidCalendar
 
 CASES = Path(__file__).resolve().parent / "cases"
@@ -363,3 +365,31 @@ def test_a_recorded_file_saved_again_mid_load_is_recorded_under_the_bytes_checke
     fixed = hashlib.sha256(posts.read_bytes()).hexdigest()
     record = Store(tmp_path / "store").get(str(posts), fixed)
     assert record is not None and record.entries[0].id == "a"
+
+
+def test_where_commands_keep_records(tmp_path: Path) -> None:
+    def chosen(env: dict[str, str]) -> Path | None:
+        store = Context(env=env).records()
+        return None if store is None else store.directory
+
+    home = {"HOME": str(tmp_path)}
+    assert chosen(home) == tmp_path / ".cache" / "pushcal"
+    assert chosen({**home, "XDG_CACHE_HOME": str(tmp_path / "x")}) == tmp_path / "x" / "pushcal"
+    assert chosen({**home, "PUSHCAL_CACHE": str(tmp_path / "mine")}) == tmp_path / "mine"
+    assert chosen({**home, "PUSHCAL_CACHE": "off"}) is None
+    assert chosen({}) is None  # no home, no records
+
+
+def test_plan_keeps_records_and_validate_reads_and_writes_none(pushcal: Any, tmp_path: Path) -> None:
+    calendar = tmp_path / "cal.yaml"
+    shutil.copy(CASES / "valid" / "facebook.yaml", calendar)
+    env = {"PUSHCAL_CACHE": str(tmp_path / "records")}
+    assert pushcal(["validate", str(calendar)], env=env).code == 0
+    assert not (tmp_path / "records").exists()
+    first = pushcal(["plan", str(calendar), "--from", "2026-12-01 00:00", "--to", "2026-12-08 00:00"],
+                    env=env)
+    assert first.code == 0, first
+    assert len(list((tmp_path / "records").rglob("*.record"))) == 1
+    again = pushcal(["plan", str(calendar), "--from", "2026-12-01 00:00", "--to", "2026-12-08 00:00"],
+                    env=env)
+    assert again.out == first.out

@@ -48,10 +48,19 @@ def _order(occ: Occurrence) -> tuple[datetime, str, str]:
     return occ.due, occ.key, occ.account
 
 
+_FAR = timedelta(days=2)
+_EARLIEST = datetime(1, 1, 3, tzinfo=UTC)
+
+
 def instants(entry: Entry, start: datetime, end: datetime) -> Iterator[tuple[str, datetime]]:
     """(key, aware local time) of each occurrence of `entry` with `start <= due < end`."""
     until = entry.repeat.until_instant if entry.repeat is not None else None
+    # A wall's instant is within a day of the same digits read as UTC (no zone is further
+    # from UTC), so a wall two days before the window's start is not resolved at all.
+    before = (start - _FAR).astimezone(UTC).replace(tzinfo=None) if start > _EARLIEST else None
     for wall in walls(entry):
+        if before is not None and wall < before:
+            continue
         local = resolve(wall, entry.tz)
         due = local.astimezone(UTC)
         if until is not None and due > until:
