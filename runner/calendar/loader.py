@@ -67,19 +67,22 @@ class Loader:
 
     def load(self) -> Calendar:
         """The calendar as the files are now; InvalidCalendar with every problem otherwise."""
-        return self._load(*self._read())
+        with _collector_paused():  # reading records makes millions of objects too
+            return self._load(*self._read())
 
     def load_settled(self, settle: float, tries: int = 20) -> Calendar:
         """Like `load`, but only from content that held still: the files are read, then
         read again `settle` seconds later, until two reads agree. A file saved in place
         (truncated, then written) is otherwise read half-written, and a truncated message
         is what would go out. PushcalError if they keep changing for `tries` reads."""
-        found = self._read()
+        with _collector_paused():
+            found = self._read()
         for _ in range(tries):
             time.sleep(settle)
-            again = self._read()
-            if _held_still(found, again):
-                return self._load(*again)
+            with _collector_paused():
+                again = self._read()
+                if _held_still(found, again):
+                    return self._load(*again)
             found = again
         raise PushcalError(f"the calendar files kept changing for {settle * tries:g} s;"
                            " the last valid calendar is kept until they hold still")
@@ -88,7 +91,8 @@ class Loader:
         """The calendar these files' bytes make (read from git, say), reusing the records of
         files whose name and bytes were checked before; InvalidCalendar otherwise."""
         shas = [hashlib.sha256(raw).hexdigest() for _, raw in sources]
-        return self._load([_Read(name, sha, raw, None, self._recorded(name, sha))
+        with _collector_paused():
+            return self._load([_Read(name, sha, raw, None, self._recorded(name, sha))
                            for (name, raw), sha in zip(sources, shas, strict=True)], problems)
 
     def _read(self) -> tuple[list[_Read], list[Problem]]:
@@ -108,8 +112,7 @@ class Loader:
         return found, problems
 
     def _load(self, reads: Sequence[_Read], problems: Sequence[Problem]) -> Calendar:
-        with _collector_paused():
-            records = self._check(reads, list(problems))
+        records = self._check(reads, list(problems))
         self._keep(records)
         return assemble(records)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -26,9 +25,10 @@ SLACK = timedelta(days=3)
 COUNTED_WALLS = 10_000  # beyond this many occurrences, a counted repetition's end is not sought
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """What an entry publishes (its digest) and when it can, without the entry itself."""
+class Summary(NamedTuple):
+    """What an entry publishes (its digest) and when it can, without the entry itself. A
+    tuple: a dataclass would be rebuilt field by field for each of 200,000 entries read from
+    records (0.9 s of a 2.3 s load)."""
 
     digest: str
     grace: timedelta

@@ -8,16 +8,34 @@ This is the one top-level handler that turns exceptions into exit codes.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from runner.cli import parser as arguments
 from runner.cli.context import Context, UsageError, default_state
 from runner.errors import InvalidCalendar, PushcalError
 from runner.ledger.location import parse as parse_state
+
+# Commands that load a calendar, show a window of it and end: the cyclic collector would only
+# scan, again and again, the hundreds of thousands of objects a large calendar is, and find
+# nothing to free (a third of `plan` on a week of a million occurrences, BENCHMARKS.md 9.4).
+VIEWS = frozenset({"plan", "agenda", "calendar", "diff"})
+
+
+@contextlib.contextmanager
+def _collector_paused(paused: bool) -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
@@ -40,7 +58,8 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         args.state = parse_state(args.state)
     try:
         command = importlib.import_module(arguments.MODULES[args.command])
-        return int(command.run(args, ctx))
+        with _collector_paused(args.command in VIEWS):
+            return int(command.run(args, ctx))
     except UsageError as error:
         print(f"pushcal: {error}", file=ctx.err)
         return 2

@@ -107,20 +107,28 @@ def plan_json_chunks(items: Iterable[PlanItem]) -> Iterator[str]:
 
 def plan_text(items: Sequence[PlanItem], start: datetime, end: datetime) -> str:
     lines = []
+    shown: dict[int, list[str]] = {}  # by the requests list: occurrences of one entry share it
     for item in items:
         occ = item.occurrence
         state = f"  [{item.state}]" if item.state else ""
         lines.append(f"{local(occ.local)}  {utc_text(occ.due)}  {occ.key} -> {occ.account}{state}")
-        for number, req in enumerate(item.requests, 1):
-            body = json.dumps(_shown(req.body), ensure_ascii=False, separators=(",", ":"))
-            lines.append(f"  {number}. {req.method} {req.path}  ({req.step})")
-            lines.append(f"     {body}")
+        said = shown.get(id(item.requests))
+        if said is None:
+            said = shown[id(item.requests)] = list(_request_lines(item.requests))
+        lines.extend(said)
     entries = len({i.occurrence.entry for i in items})
     requests = sum(len(i.requests) for i in items)
     lines.append(f"{_count(len(items), 'delivery', 'deliveries')} of "
                  f"{_count(entries, 'entry', 'entries')}, {_count(requests, 'request', 'requests')}, "
                  f"from {utc_text(start)} to {utc_text(end)}")
     return "\n".join(lines) + "\n"
+
+
+def _request_lines(requests: Sequence[Request]) -> Iterator[str]:
+    for number, req in enumerate(requests, 1):
+        body = json.dumps(_shown(req.body), ensure_ascii=False, separators=(",", ":"))
+        yield f"  {number}. {req.method} {req.path}  ({req.step})"
+        yield f"     {body}"
 
 
 def _count(number: int, one: str, many: str) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from runner.calendar import expand, load
+from runner.calendar import Occurrence, expand, load
 from runner.cli import output, steps, wiring
 from runner.cli.context import Context, UsageError
 from runner.cli.moments import moment
 from runner.cli.past import ALREADY_HAPPENED, past_one_offs
 from runner.oneall.render import render
+from runner.oneall.wire import Request
 
 PLAN_DAYS = 30
 
@@ -23,12 +24,23 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if end <= start:
         raise UsageError("--to must be after --from")
     states = wiring.existing_states(args.state, ctx)
-    # Rendered one occurrence at a time: JSON is written as it goes (bounded memory).
+    # Rendered one occurrence at a time: JSON is written as it goes. Each entry is read once
+    # (a recorded one is unpacked on each read), and rendered once per account: what it
+    # sends does not depend on the occurrence, and a daily entry has seven in a week.
+    entries = {e.id: e for e in cal.entries.near(start, end)}
+    rendered: dict[tuple[str, str], list[Request]] = {}
+
+    def requests(occ: Occurrence) -> list[Request]:
+        found = rendered.get((occ.entry, occ.account))
+        if found is None:
+            found = rendered[(occ.entry, occ.account)] = render(
+                cal, entries[occ.entry], cal.accounts[occ.account])
+        return found
+
     items = (output.PlanItem(occ, cal.accounts[occ.account].provider,
-                             cal.entries[occ.entry].kind.value,
-                             render(cal, cal.entries[occ.entry], cal.accounts[occ.account]),
+                             entries[occ.entry].kind.value, requests(occ),
                              states.get((occ.key, occ.account)))
-             for occ in expand(cal, start, end))
+             for occ in expand(cal, start, end, entries=iter(entries.values())))
     if args.format == "json":
         for chunk in output.plan_json_chunks(items):
             ctx.out.write(chunk)

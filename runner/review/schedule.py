@@ -51,15 +51,18 @@ def slots(cal: Calendar, start: datetime, end: datetime,
           entries: Iterable[Entry] | None = None) -> dict[SlotKey, Slot]:
     """Every (occurrence, account) of `entries` (default: all) due in [start, end), disabled
     entries included (with `enabled=False`): a review says "disabled", not "removed"."""
-    chosen = list(cal.entries.values() if entries is None else entries)
+    chosen = list(cal.entries.near(start, end) if entries is None else entries)
     live = {e.id: e for e in chosen}
     woken = (e if e.enabled else dataclasses.replace(e, enabled=True) for e in chosen)
     found: dict[SlotKey, Slot] = {}
+    contents: dict[tuple[str, str], tuple[str, tuple[str, ...], dict[str, str]]] = {}
     for occ in expand(cal, start, end, entries=woken):
         entry = live[occ.entry]
         account = cal.accounts[occ.account]
-        requests = render(cal, entry, account)
-        text, media, details = _content(requests)
+        content = contents.get((entry.id, account.name))  # the same for every occurrence
+        if content is None:
+            content = contents[(entry.id, account.name)] = _content(render(cal, entry, account))
+        text, media, details = content
         found[(occ.key, occ.account)] = Slot(occ, account.provider, entry.kind.value, entry.file,
                                              entry.line, text, media, details, entry.enabled)
     return found
