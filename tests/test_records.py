@@ -21,6 +21,7 @@ from runner.calendar.packing import pack, unpack
 from runner.calendar.records import FileRecord, Store
 from runner.calendar.table import Entries
 from runner.cli.context import Context
+from runner.daemon.horizon import changed_entries
 from runner.errors import InvalidCalendar
 
 CASES = Path(__file__).resolve().parent / "cases"
@@ -393,3 +394,36 @@ def test_plan_keeps_records_and_validate_reads_and_writes_none(pushcal: Any, tmp
     again = pushcal(["plan", str(calendar), "--from", "2026-12-01 00:00", "--to", "2026-12-08 00:00"],
                     env=env)
     assert again.out == first.out
+
+
+def test_what_an_edit_changed_is_found_among_the_changed_files_only_and_exactly(
+        tmp_path: Path) -> None:
+    """Edits of every kind between two loads from records: changed_entries, which looks only
+    at the files whose content changed, says what comparing every entry says."""
+    def post(entry_id: str, message: str = "m", at: str = "2027-01-04 09:00") -> str:
+        return f'  - {{id: {entry_id}, at: "{at}", to: [x], message: "{message}"}}\n'
+
+    head = "version: 1\ntimezone: UTC\nposts:\n"
+    accounts = ("version: 1\naccounts:\n  x: {provider: twitter, identity: "
+                "1b0e3c7a-55f1-4d0e-9d55-0c1f7f2e8a11}\n")
+    files = {"accounts.yaml": accounts, "a.yaml": head + post("a1") + post("a2") + post("moves"),
+             "b.yaml": head + post("b1"), "c.yaml": head + post("c1"), "d.yaml": head + post("d1")}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    loader = Loader([str(tmp_path)], Store(tmp_path / "store"))
+    before = loader.load()
+    (tmp_path / "a.yaml").write_text(head + post("a1", "edited") + post("a2"), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(head + post("b1") + post("moves"), encoding="utf-8")
+    (tmp_path / "c.yaml").unlink()
+    (tmp_path / "e.yaml").write_text(head + post("e1", at="2027-02-01 10:00"), encoding="utf-8")
+    after = loader.load()
+
+    def view(cal: Calendar, entry_id: str) -> object:
+        return cal.entries.summary(entry_id) and (cal.entries[entry_id].digest,
+                                                  cal.entries[entry_id].grace)
+
+    every = {i for i in before.entries.keys() | after.entries.keys()
+             if view(before, i) != view(after, i)}
+    assert every == {"a1", "c1", "e1"}  # "moves" moved, unchanged in what and when
+    assert changed_entries(before, after) == every
+    assert set(after.entries.may_differ(before.entries)) == {"a1", "a2", "moves", "b1", "c1", "e1"}

@@ -11,7 +11,7 @@ are held as they are.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -85,14 +85,20 @@ class Row(NamedTuple):
         return cls(entry.id, summary_of(entry), entry, entry.file)
 
 
+Files = Mapping[str, tuple[str, Sequence[Row]]]  # file name -> (its content hash, its rows)
+
+
 class Entries(Mapping[str, Entry]):
     """Entries by id in file order. Reading one that came from the record store unpacks
-    it each time: callers that keep an entry keep their own reference."""
+    it each time: callers that keep an entry keep their own reference. With `files` (the
+    rows of each file and the hash of its content), what an edit changed is found among the
+    entries of the files it changed."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_files", "_rows")
 
-    def __init__(self, rows: dict[str, Row]) -> None:
+    def __init__(self, rows: dict[str, Row], files: Files | None = None) -> None:
         self._rows = rows
+        self._files = files
 
     @classmethod
     def of(cls, entries: Iterable[Entry]) -> Entries:
@@ -121,6 +127,19 @@ class Entries(Mapping[str, Entry]):
 
     def summaries(self) -> Iterator[tuple[str, Summary]]:
         return ((entry_id, row.summary) for entry_id, row in self._rows.items())
+
+    def may_differ(self, before: Entries) -> Collection[str]:
+        """The ids whose entry can differ from `before`'s: those of the files whose content
+        changed, when both know their files; else every id of either."""
+        if self._files is None or before._files is None:
+            return self._rows.keys() | before._rows.keys()
+        found: set[str] = set()
+        for name in self._files.keys() | before._files.keys():
+            mine, theirs = self._files.get(name), before._files.get(name)
+            if mine is None or theirs is None or mine[0] != theirs[0]:
+                for held in (mine, theirs):
+                    found.update(row.id for row in (held[1] if held is not None else ()))
+        return found
 
     def near(self, start: datetime, end: datetime) -> Iterator[Entry]:
         """The entries that can have an occurrence due in `start <= due < end`, in order:

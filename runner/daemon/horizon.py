@@ -99,5 +99,5 @@ def changed_entries(before: Calendar, after: Calendar) -> set[str]:
         summary = cal.entries.summary(entry_id)
         return None if summary is None else (summary.digest, summary.grace)
 
-    ids = before.entries.keys() | after.entries.keys()
-    return {i for i in ids if view(before, i) != view(after, i)}
+    return {i for i in after.entries.may_differ(before.entries)
+            if view(before, i) != view(after, i)}
