@@ -18,18 +18,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.cli.context import Context, UsageError
-from runner.daemon.events import EventLog
 from runner.errors import PushcalError
 from runner.ledger import Ledger
 from runner.ledger.contract import Row
 from runner.ledger.location import DatabaseUrl, StateLocation, open_ledger
 from runner.ledger.sqlite import SqliteLedger
 from runner.ledger.sqlite_readonly import SqliteReader
-
-if TYPE_CHECKING:
-    from runner.ledger.postgres import PostgresLedger
-from runner.oneall.client import Client
 from runner.oneall.credentials import Credentials
+
+if TYPE_CHECKING:  # httpx and the daemon load with the commands that send or run
+    from runner.daemon.events import EventLog
+    from runner.ledger.postgres import PostgresLedger
+    from runner.oneall.client import Client
 
 
 def existing_states(where: StateLocation, ctx: Context) -> dict[tuple[str, str], str]:
@@ -59,6 +59,8 @@ def exists(where: StateLocation, ctx: Context) -> bool:
 @contextmanager
 def client(use_sandbox: bool, ctx: Context, read_timeout: float = 30.0) -> Iterator[Client]:
     """A client for OneAll, or for a sandbox started on a free loopback port."""
+    from runner.oneall.client import Client
+
     if not use_sandbox:
         yield Client(Credentials.from_env(ctx.env), clock=ctx.clock, read_timeout=read_timeout)
         return
