@@ -7,13 +7,16 @@ over 127.0.0.1 only, and no HTTP client here honours proxy settings from the env
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -31,6 +34,10 @@ PYTHON = sys.executable
 # An installed pushcal has its bytecode cached; without it every process compiles every
 # module first, which is no figure of ours. Children may write the caches, then reuse them.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+# The records of checked files that commands keep go to a directory of this run's, not the
+# user's ~/.cache; a benchmark that measures commands with records names its own (scale).
+os.environ["PUSHCAL_CACHE"] = tempfile.mkdtemp(prefix="pushcal-bench-records-")
+atexit.register(shutil.rmtree, os.environ["PUSHCAL_CACHE"], ignore_errors=True)
 PUSHCAL = [PYTHON, "-m", "runner"]
 _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))

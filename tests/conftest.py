@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +19,11 @@ import pytest
 from runner.cli import Context, main
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Daemons and commands the tests start as processes inherit this: their records of checked
+# files go to a directory of this run's, never to the user's ~/.cache.
+os.environ["PUSHCAL_CACHE"] = tempfile.mkdtemp(prefix="pushcal-test-records-")
+atexit.register(shutil.rmtree, os.environ["PUSHCAL_CACHE"], ignore_errors=True)
 # A fixed "now" for commands that read the clock; validate never does.
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 # The two accounts (a Facebook page and a Twitter identity) and the one photo that the
