@@ -87,7 +87,7 @@ def test_a_library_outside_its_room_is_refused_by_ruff(tmp_path: Path, module: s
 
 FACES = {
     "runner.calendar": ["Account", "Calendar", "Entry", "Kind", "Loader", "Medium", "Occurrence",
-                        "Repeat", "Source", "Store", "expand", "instants", "load", "occurrence",
+                        "Repeat", "Source", "Store", "check", "expand", "instants", "load", "occurrence",
                         "read_sources"],
     "runner.ledger": ["CALLBACK_STEP", "CLAIMABLE", "NEEDS_A_HUMAN", "SETTLED", "ClaimRequest",
                       "DatabaseUrl", "Event", "Ledger", "LedgerError", "LedgerUnavailable",

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runner.calendar import Calendar, Entry, Kind, Loader, Repeat, expand, load
+from runner.calendar import Calendar, Entry, Kind, Loader, Repeat, check, expand
 from runner.calendar.packing import pack, unpack
 from runner.calendar.records import FileRecord, Store
 from runner.calendar.table import Entries
@@ -63,8 +63,10 @@ def _same(one: Calendar, other: Calendar) -> None:
 
 
 def _outcome(paths: list[str], store: Store | None) -> Calendar | list[object]:
+    """What a Loader with `store` says; with none, what a check from scratch says (`check`:
+    no records at all, the calendar built whole)."""
     try:
-        return Loader(paths, store).load()
+        return Loader(paths, store).load() if store is not None else check(paths)
     except InvalidCalendar as error:
         return list(error.problems)
 
@@ -114,7 +116,7 @@ def test_a_calendar_read_from_records_is_the_built_one_and_parses_nothing(tmp_pa
     warm = Loader([str(folder)], warm_store).load()
     assert sorted(warm_store.hits) == sorted(p.name for p in folder.iterdir())
     _same(warm, cold)
-    _same(warm, load([str(folder)]))
+    _same(warm, check([str(folder)]))
 
 
 def test_an_account_change_rechecks_recorded_entries_and_reports_them_at_their_place(
@@ -135,7 +137,7 @@ def test_an_account_change_rechecks_recorded_entries_and_reports_them_at_their_p
     with pytest.raises(InvalidCalendar) as recorded:
         Loader([str(tmp_path)], second).load()
     with pytest.raises(InvalidCalendar) as fresh:
-        load([str(tmp_path)])
+        check([str(tmp_path)])
     assert "posts.yaml" in second.hits
     assert recorded.value.problems == fresh.value.problems
     assert any(p.file.endswith("posts.yaml") and p.line == 4 for p in recorded.value.problems)
@@ -156,7 +158,7 @@ def test_a_duplicate_id_between_recorded_files_names_both_places(tmp_path: Path)
     with pytest.raises(InvalidCalendar) as recorded:
         Loader(both, store).load()
     with pytest.raises(InvalidCalendar) as fresh:
-        load(both)
+        check(both)
     assert recorded.value.problems == fresh.value.problems
     assert any("also at " in p.hint and ":7:" in p.hint for p in recorded.value.problems)
 
@@ -172,7 +174,7 @@ def _one_file(tmp_path: Path) -> tuple[Path, Store]:
 
 def _hits(folder: Path, store: Store) -> list[str]:
     counting = CountingStore(store.directory)
-    _same(Loader([str(folder)], counting).load(), load([str(folder)]))
+    _same(Loader([str(folder)], counting).load(), check([str(folder)]))
     return counting.hits
 
 
@@ -300,7 +302,7 @@ def _exactly(entry: Entry, back: Entry) -> None:
 def test_every_corpus_entry_packs_and_unpacks_exactly() -> None:
     seen = 0
     for case in sorted((CASES / "valid").glob("*.yaml")):
-        for entry in load([str(case)]).entries.values():
+        for entry in check([str(case)]).entries.values():
             _exactly(entry, unpack(pack(entry), entry.id, entry.file))
             seen += 1
     assert seen > 50
@@ -362,7 +364,7 @@ def test_a_recorded_file_saved_again_mid_load_is_recorded_under_the_bytes_checke
     editing = EditingStore(tmp_path / "store", posts, ("to: [x]", "to: [y]"))
     loaded = Loader([str(tmp_path)], editing).load()
     assert editing.edits == 1
-    _same(loaded, load([str(tmp_path)]))
+    _same(loaded, check([str(tmp_path)]))
     fixed = hashlib.sha256(posts.read_bytes()).hexdigest()
     record = Store(tmp_path / "store").get(str(posts), fixed)
     assert record is not None and record.entries[0].id == "a"

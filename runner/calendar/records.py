@@ -17,14 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import os
-import pickle
 import re
-import shutil
 import stat
 import sys
-import tempfile
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -116,6 +112,8 @@ def zone_digest(key: str) -> str:
 def code_digest() -> str:
     """A digest of everything that decides what a file builds into: this room's code and
     schema, the Python and the libraries it reads and checks with."""
+    import importlib.metadata  # here: `pushcal validate` keeps no records
+
     here = Path(__file__).parent
     digest = hashlib.sha256(sys.version.encode())
     for name in ("pyyaml", "jsonschema", "tzdata"):
@@ -143,6 +141,8 @@ class Store:
     def get(self, name: str, sha: str) -> FileRecord | None:
         if not self._ready(create=False):
             return None
+        import pickle  # here, as the others: only commands that keep records load them
+
         try:
             with open(self._path(name, sha), "rb") as held:
                 record = pickle.load(held)
@@ -157,6 +157,9 @@ class Store:
     def put(self, record: FileRecord) -> None:
         if not self._ready(create=True):
             return
+        import pickle
+        import tempfile
+
         try:
             handle, temporary = tempfile.mkstemp(dir=self.here, prefix=".record-")
             with os.fdopen(handle, "wb") as out:
@@ -173,6 +176,8 @@ class Store:
     def _forget_other_versions(self) -> None:
         """Records of another pushcal or Python are never read again: remove them (only
         directories named as this class names them)."""
+        import shutil
+
         for other in self.directory.iterdir():
             if (other.name != self.here.name and _VERSION_DIR.fullmatch(other.name)
                     and other.is_dir() and not other.is_symlink()):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runner.calendar import load, read_sources
+from runner.calendar import check, read_sources
 from runner.calendar.shape import NOT_A_CALENDAR, is_calendar, why_not
 from runner.cli import output
 from runner.cli.context import Context
@@ -75,7 +75,7 @@ def _raw(name: str, problems: list[Problem]) -> bytes | None:
 
 def _check(paths: list[str]) -> list[Problem]:
     try:
-        load(paths)
+        check(paths)
     except InvalidCalendar as error:
         return list(error.problems)
     return []

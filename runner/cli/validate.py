@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from runner.calendar import load
+from runner.calendar import check
 from runner.cli import colour, output
 from runner.cli.context import Context
 from runner.cli.past import past_one_offs
@@ -17,7 +17,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         from runner.cli import hook
 
         return hook.run(args, ctx)
-    cal = load(args.paths)
+    cal = check(args.paths)
     warnings = [p.problem() for p in past_one_offs(cal, ctx.clock())]
     if args.format == "json":
         items = json.loads(output.problems_json(warnings))
