@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -429,3 +430,22 @@ def test_what_an_edit_changed_is_found_among_the_changed_files_only_and_exactly(
     assert every == {"a1", "c1", "e1"}  # "moves" moved, unchanged in what and when
     assert changed_entries(before, after) == every
     assert set(after.entries.may_differ(before.entries)) == {"a1", "a2", "moves", "b1", "c1", "e1"}
+
+
+def test_records_unused_for_a_month_are_removed_and_reading_one_keeps_it(tmp_path: Path) -> None:
+    folder, store = _one_file(tmp_path)
+    (used,) = store.here.glob("*.record")
+    long_ago = time.time() - 40 * 86400
+    stale = store.here / ("0" * 40 + ".record")  # an old version of some file
+    stale.write_bytes(b"")
+    for path in (used, stale):
+        os.utime(path, (long_ago, long_ago))
+    recent = store.here / ("1" * 40 + ".record")
+    recent.write_bytes(b"")
+    assert _hits(folder, store) == ["facebook.yaml"]  # read: its time is now
+    path = folder / "facebook.yaml"
+    path.write_text(path.read_text().replace("Open from 8 today.", "Open from 7 today."))
+    Loader([str(folder)], Store(store.directory)).load()  # a new process writes a record
+    left = {p.name for p in store.here.glob("*.record")}
+    assert used.name in left and recent.name in left and stale.name not in left
+    assert len(left) == 3  # the one read, the recent one, and the edit's new record

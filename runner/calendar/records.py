@@ -10,7 +10,8 @@ what building it again would.
 user's own (`$XDG_CACHE_HOME/pushcal`): a pickle runs code when read, so records are read
 only from a directory that this user owns and nobody else can write. Anything unexpected
 there (a truncated record, another version's, a directory with loose permissions) means the
-file is read and checked again, never an error.
+file is read and checked again, never an error. A record neither read nor written for `KEEP_DAYS` is
+removed the next time the store is written, so old versions of edited files do not pile up.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 import re
 import stat
 import sys
+import time
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from runner.calendar.files import Document, Path_, Position
 from runner.calendar.model import Account, Medium
 from runner.calendar.table import Row
 
+KEEP_DAYS = 30  # a record unused this long is removed when the store is next written
 _VERSION_DIR = re.compile("[0-9a-f]{24}")
 Place = tuple[Path_, Position]
 
@@ -133,6 +136,7 @@ class Store:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._usable: bool | None = None
+        self._pruned = False
 
     @property
     def here(self) -> Path:
@@ -143,15 +147,16 @@ class Store:
             return None
         import pickle  # here, as the others: only commands that keep records load them
 
+        path = self._path(name, sha)
         try:
-            with open(self._path(name, sha), "rb") as held:
+            with open(path, "rb") as held:
                 record = pickle.load(held)
-        except FileNotFoundError:
-            return None
-        except Exception:
+        except Exception:  # missing, truncated, another format: a missing record
             return None
         if not isinstance(record, FileRecord) or (record.name, record.sha) != (name, sha):
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used: kept another KEEP_DAYS
         return record if record.current() else None
 
     def put(self, record: FileRecord) -> None:
@@ -160,6 +165,9 @@ class Store:
         import pickle
         import tempfile
 
+        if not self._pruned:
+            self._pruned = True
+            self._forget_unused()
         try:
             handle, temporary = tempfile.mkstemp(dir=self.here, prefix=".record-")
             with os.fdopen(handle, "wb") as out:
@@ -172,6 +180,15 @@ class Store:
         """Remove a record that a newer one of the same file replaced."""
         with contextlib.suppress(OSError):
             self._path(record.name, record.sha).unlink()
+
+    def _forget_unused(self) -> None:
+        """Records neither read nor written for KEEP_DAYS (old versions of edited files,
+        files of calendars long gone) are removed, so the directory does not grow forever."""
+        oldest = time.time() - KEEP_DAYS * 86400
+        for path in self.here.glob("*.record"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < oldest:
+                    path.unlink()
 
     def _forget_other_versions(self) -> None:
         """Records of another pushcal or Python are never read again: remove them (only
