@@ -24,7 +24,7 @@ from runner.clock import Clock, SystemClock
 from runner.daemon import CapturedLog, Daemon, DaemonOptions
 from runner.daemon.events import Observer
 from runner.delivery import Sender
-from runner.ledger import Row, SqliteLedger, State
+from runner.ledger import Ledger, Row, SqliteLedger, State
 from runner.oneall import Client, Credentials
 from runner.sandbox import Received, Sandbox
 
@@ -134,11 +134,13 @@ class Rig:
     async def run(self, done: Callable[[], bool] | None = None, *, clock: Clock | None = None,
                   timeout: float = 20.0, read_timeout: float = 30.0,
                   script: Script | None = None, wrap: Callable[[Client], Sender] | None = None,
-                  observers: Iterable[Observer] = (), **options: Any) -> str:
+                  observers: Iterable[Observer] = (),
+                  wrap_ledger: Callable[[Ledger], Ledger] | None = None, **options: Any) -> str:
         """One daemon lifetime: run until `done()` (or the daemon's own `until`), then stop.
 
         `script` runs once the daemon has started (to edit the calendar, reload, ...); `wrap`
-        puts a fake in front of the sandbox client. Returns
+        puts a fake in front of the sandbox client, `wrap_ledger` one in front of the ledger.
+        Returns
         what this run logged. `done` is polled; `timeout` only bounds a broken test."""
         clock = clock or SystemClock()
         start = len(self.log.getvalue())
@@ -152,7 +154,8 @@ class Rig:
             log = self._log_for(clock)
             for observer in observers:  # alerts, metrics, ping: what `pushcal run` adds
                 log.observe(observer)
-            self.daemon = Daemon(loader, loader.load(), ledger=ledger,
+            self.daemon = Daemon(loader, loader.load(),
+                                 ledger=wrap_ledger(ledger) if wrap_ledger else ledger,
                                  client=wrap(client) if wrap else client, clock=clock,
                                  log=log,
                                  options=DaemonOptions(**options))

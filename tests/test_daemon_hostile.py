@@ -27,7 +27,7 @@ from conftest import Run, run_pushcal
 from daemon_kit import Rig, calendar, created, post, soon, stamp
 
 from runner.daemon import Daemon, heartbeat
-from runner.ledger import ClaimRequest, SqliteLedger, State
+from runner.ledger import ClaimRequest, LedgerUnavailable, SqliteLedger, State
 from runner.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -293,3 +293,64 @@ def test_the_health_check_fails_while_a_task_is_failing(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert done.stdout.startswith("unhealthy: failing tasks: roll; unrecorded misses: 0;")
+
+
+class Unreachable:
+    """A real ledger before which the shared database can be made unreachable: while `away`,
+    announcing, beating and reconnecting raise LedgerUnavailable, as a PostgreSQL ledger
+    does when its server is gone."""
+
+    def __init__(self, ledger: SqliteLedger) -> None:
+        self._ledger, self.away, self.announced = ledger, False, []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._ledger, name)
+
+    def _reachable(self) -> None:
+        if self.away:
+            raise LedgerUnavailable("connection refused (test)")
+
+    def announce(self, calendar_hash: str, commit: str | None) -> None:
+        self._reachable()
+        self.announced.append(calendar_hash)
+        self._ledger.announce(calendar_hash, commit)
+
+    def beat(self) -> list[object]:
+        self._reachable()
+        return self._ledger.beat()
+
+    def reconnect(self) -> None:
+        self._reachable()
+        self._ledger.reconnect()
+
+
+def test_an_edit_made_while_the_ledger_is_away_is_applied_when_it_is_back(rig: Rig) -> None:
+    """The calendar loses a post while the database is unreachable. The reload waits (the
+    old calendar is kept, nothing is dropped silently); once the ledger is back it is
+    applied: announced to the peers, and the removed post recorded `cancelled`."""
+    stays, goes = soon(3600), soon(3700)
+    rig.write(calendar([post("stays", stays, ["tw"]), post("goes", goes, ["tw"])]))
+    fronts: list[Unreachable] = []
+
+    def wrap(ledger: SqliteLedger) -> Unreachable:
+        fronts.append(Unreachable(ledger))
+        return fronts[0]
+
+    async def script(daemon: Daemon) -> None:
+        fronts[0].away = True
+        await rig.wait_for_log(" ledger-lost ")
+        rig.write(calendar([post("stays", stays, ["tw"])]))
+        await rig.wait_for_log(" reload-deferred ")
+        assert "goes" in daemon.calendar.entries  # kept until the ledger is back
+        fronts[0].away = False
+
+    def cancelled() -> bool:
+        row = rig.rows().get(("goes", "tw"))
+        return row is not None and row.state is State.CANCELLED
+
+    logged = asyncio.run(rig.run(cancelled, script=script, wrap_ledger=wrap, beat_every=0.05))
+    assert logged.index(" reload-deferred ") < logged.index(" ledger-back ") < \
+        logged.index(" reloaded ")
+    assert len(fronts[0].announced) == 2  # at start, and the new calendar once back
+    assert fronts[0].announced[-1] == rig.daemon.calendar.digest != fronts[0].announced[0]
+    assert ("stays", "tw") not in rig.rows()  # still pending, nothing else recorded

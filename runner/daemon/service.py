@@ -39,7 +39,7 @@ from runner.daemon.watch import Watcher
 from runner.daemon.workers import Job, Workers
 from runner.delivery import Delivery, Sender
 from runner.errors import InvalidCalendar, PushcalError
-from runner.ledger import SETTLED, Ledger, Row, State
+from runner.ledger import SETTLED, Ledger, LedgerUnavailable, Row, State
 
 
 class Daemon:
@@ -67,6 +67,7 @@ class Daemon:
         self.last_fire: datetime | None = None
         self._stop = asyncio.Event()
         self._reloads: set[asyncio.Future[None]] = set()
+        self._reload_when_back = False  # a reload found the ledger unreachable
         self._reload_lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
         self.started: datetime | None = None  # on the daemon's clock, when run() began
@@ -206,9 +207,17 @@ class Daemon:
             # Said anyway: whoever sent SIGHUP wants to see that it was heard.
             self.log("reloaded", reason=reason, entries=len(calendar.entries), unchanged=True)
             return True
-        before, self.calendar = self.calendar, calendar
-        self.commit = head_commit(self.paths)
-        self.ledger.announce(calendar.digest, self.commit)  # peers on the old one stop claiming
+        commit = head_commit(self.paths)
+        try:
+            self.ledger.announce(calendar.digest, commit)  # peers on the old one stop claiming
+        except LedgerUnavailable as error:
+            # Applying it now would drop what the edit removed without a `cancelled` row:
+            # the whole reload waits for the ledger, and is made again once it is back.
+            self._reload_when_back = True
+            self.log("reload-deferred", reason=reason, error=str(error),
+                     kept="the last calendar, until the ledger is back")
+            return False
+        before, self.calendar, self.commit = self.calendar, calendar, commit
         changed = changed_entries(before, calendar)
         pending = self.jobs.pending
         touched = self.sync(changed)
@@ -276,10 +285,14 @@ class Daemon:
             self.schedule_retry(row)
 
     def _resume(self) -> None:
-        """After the database came back: what fell due meanwhile, and every retry."""
+        """After the database came back: what fell due meanwhile, every retry, and a reload
+        that waited for it."""
         self.sync()
         catchup.catch_up(self)
         self._adopt_retries()
+        if self._reload_when_back:
+            self._reload_when_back = False
+            self.request_reload("ledger back")
 
     def _adopt_retries(self) -> None:
         """Schedule the `retry_wait` rows no job of ours waits for: a peer's, maybe dead."""
