@@ -21,13 +21,14 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from conftest import Run, run_pushcal
 from daemon_kit import Rig, calendar, created, post, soon, stamp
 
 from runner.daemon import Daemon, heartbeat
-from runner.ledger import ClaimRequest, LedgerUnavailable, SqliteLedger, State
+from runner.ledger import ClaimRequest, Ledger, LedgerUnavailable, Row, SqliteLedger, State
 from runner.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,6 +227,7 @@ SENDER = """
 import sys, time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 from runner.ledger import ClaimRequest, SqliteLedger
 ledger = SqliteLedger(Path(sys.argv[1]), clock=lambda: datetime.now(UTC))
 with ledger.hold_for_sending():
@@ -300,8 +302,9 @@ class Unreachable:
     announcing, beating and reconnecting raise LedgerUnavailable, as a PostgreSQL ledger
     does when its server is gone."""
 
-    def __init__(self, ledger: SqliteLedger) -> None:
-        self._ledger, self.away, self.announced = ledger, False, []
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger, self.away = ledger, False
+        self.announced: list[str] = []
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._ledger, name)
@@ -315,7 +318,7 @@ class Unreachable:
         self.announced.append(calendar_hash)
         self._ledger.announce(calendar_hash, commit)
 
-    def beat(self) -> list[object]:
+    def beat(self) -> list[Row]:
         self._reachable()
         return self._ledger.beat()
 
@@ -332,9 +335,9 @@ def test_an_edit_made_while_the_ledger_is_away_is_applied_when_it_is_back(rig: R
     rig.write(calendar([post("stays", stays, ["tw"]), post("goes", goes, ["tw"])]))
     fronts: list[Unreachable] = []
 
-    def wrap(ledger: SqliteLedger) -> Unreachable:
+    def wrap(ledger: Ledger) -> Ledger:
         fronts.append(Unreachable(ledger))
-        return fronts[0]
+        return cast(Ledger, fronts[0])  # the rest of the Ledger, through __getattr__
 
     async def script(daemon: Daemon) -> None:
         fronts[0].away = True
@@ -352,5 +355,6 @@ def test_an_edit_made_while_the_ledger_is_away_is_applied_when_it_is_back(rig: R
     assert logged.index(" reload-deferred ") < logged.index(" ledger-back ") < \
         logged.index(" reloaded ")
     assert len(fronts[0].announced) == 2  # at start, and the new calendar once back
+    assert rig.daemon is not None
     assert fronts[0].announced[-1] == rig.daemon.calendar.digest != fronts[0].announced[0]
     assert ("stays", "tw") not in rig.rows()  # still pending, nothing else recorded
