@@ -173,8 +173,8 @@ def _breaks_rules(b: Builder, record: FileRecord) -> bool:
 def _record(b: Builder, part: Fresh, zone: tzinfo | None, entries: list[tuple[Path, Entry]],
             names: str) -> FileRecord:
     doc = part.doc
-    accounts = [name for name in _mapping(doc, "accounts")]
-    media = [name for name in _mapping(doc, "media")]
+    accounts = list(_mapping(doc, "accounts"))
+    media = list(_mapping(doc, "media"))
     named: list[Path] = [*(("accounts", n) for n in accounts), *(("media", n) for n in media)]
     timezone = doc.data.get("timezone") if isinstance(doc.data, dict) else None
     used = {tz.key for tz in (zone, *(e.tz for _, e in entries)) if isinstance(tz, ZoneInfo)}

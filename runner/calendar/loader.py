@@ -37,21 +37,31 @@ def check(paths: Sequence[str]) -> Calendar:
             problems.extend(error.problems)
     if problems:
         raise InvalidCalendar(problems)
-    with _collector_paused():
+    with collector_paused():
         return build(docs, [schema.validate(d) for d in docs],
                      [hashlib.sha256(raw).hexdigest() for _, raw in sources])
 
 
 def read_sources(paths: Sequence[str]) -> tuple[list[Source], list[Problem]]:
     """The name and bytes of every calendar file at `paths`, and what could not be read."""
-    files, problems = source.files_and_problems(paths)
-    found: list[Source] = []
+    problems: list[Problem] = []
+    found = [(name, raw) for _, name, raw in _each_file(paths, problems)]
+    return found, problems
+
+
+def _each_file(paths: Sequence[str],
+               problems: list[Problem]) -> Iterator[tuple[pathlib.Path, str, bytes]]:
+    """Each calendar file at `paths` with its name and bytes, one at a time (so a caller
+    need not hold them all); what cannot be found or read is added to `problems`."""
+    files, missing = source.files_and_problems(paths)
+    problems.extend(missing)
     for path, name in files:
         try:
-            found.append((name, source.read_file(path, name)))
+            raw = source.read_file(path, name)
         except InvalidCalendar as error:
             problems.extend(error.problems)
-    return found, problems
+            continue
+        yield path, name, raw
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ class Loader:
 
     def load(self) -> Calendar:
         """The calendar as the files are now; InvalidCalendar with every problem otherwise."""
-        with _collector_paused():  # reading records makes millions of objects too
+        with collector_paused():  # reading records makes millions of objects too
             return self._load(*self._read())
 
     def load_settled(self, settle: float, tries: int = 20) -> Calendar:
@@ -92,11 +102,11 @@ class Loader:
         read again `settle` seconds later, until two reads agree. A file saved in place
         (truncated, then written) is otherwise read half-written, and a truncated message
         is what would go out. PushcalError if they keep changing for `tries` reads."""
-        with _collector_paused():
+        with collector_paused():
             found = self._read()
         for _ in range(tries):
             time.sleep(settle)
-            with _collector_paused():
+            with collector_paused():
                 again = self._read()
                 if _held_still(found, again):
                     return self._load(*again)
@@ -108,21 +118,16 @@ class Loader:
         """The calendar these files' bytes make (read from git, say), reusing the records of
         files whose name and bytes were checked before; InvalidCalendar otherwise."""
         shas = [hashlib.sha256(raw).hexdigest() for _, raw in sources]
-        with _collector_paused():
+        with collector_paused():
             return self._load([_Read(name, sha, raw, None, self._recorded(name, sha))
                            for (name, raw), sha in zip(sources, shas, strict=True)], problems)
 
     def _read(self) -> tuple[list[_Read], list[Problem]]:
         """Each file's name and hash, and its bytes unless a record of them exists (a large
         calendar's bytes are not all held at once when most files are recorded)."""
-        files, problems = source.files_and_problems(self.paths)
+        problems: list[Problem] = []
         found = []
-        for path, name in files:
-            try:
-                raw = source.read_file(path, name)
-            except InvalidCalendar as error:
-                problems.extend(error.problems)
-                continue
+        for path, name, raw in _each_file(self.paths, problems):
             sha = hashlib.sha256(raw).hexdigest()
             recorded = self._recorded(name, sha)
             found.append(_Read(name, sha, None if recorded else raw, path, recorded))
@@ -188,7 +193,7 @@ class Loader:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Building a calendar allocates millions of containers that all live on (documents,
     positions, entries). The cyclic collector would scan them again and again and free
     nothing: 18% of loading a million occurrences (BENCHMARKS.md 9.4). Reference counting

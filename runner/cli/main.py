@@ -8,12 +8,11 @@ This is the one top-level handler that turns exceptions into exit codes.
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
 import os
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from runner.cli import parser as arguments
 from runner.cli.context import Context, UsageError, default_state
@@ -26,16 +25,13 @@ from runner.ledger.location import parse as parse_state
 VIEWS = frozenset({"plan", "agenda", "calendar", "diff"})
 
 
-@contextlib.contextmanager
-def _collector_paused(paused: bool) -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def _collector(command: str) -> contextlib.AbstractContextManager[None]:
+    """The cyclic collector paused for a view, as the calendar loader pauses it."""
+    if command not in VIEWS:
+        return contextlib.nullcontext()
+    from runner.calendar.loader import collector_paused  # a view loads the calendar anyway
+
+    return collector_paused()
 
 
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
@@ -58,7 +54,7 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         args.state = parse_state(args.state)
     try:
         command = importlib.import_module(arguments.MODULES[args.command])
-        with _collector_paused(args.command in VIEWS):
+        with _collector(args.command):
             return int(command.run(args, ctx))
     except UsageError as error:
         print(f"pushcal: {error}", file=ctx.err)
